@@ -1,0 +1,103 @@
+"""Checksums of BBB API calls: verification over the raw query string, and signing.
+
+BBB hashes ``callName + queryStringWithoutChecksum + secret`` where the query string is exactly the
+bytes the client sent (never decoded or re-encoded) with the checksum parameter cut out by three
+literal replacements.  The algorithm is chosen by the checksum's length (REFERENCE.md §2).
+Because clients encode differently (``+`` or ``%20``, a leading ``&``, raw UTF-8) the verifier
+works on bytes and never rebuilds the query.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import hmac
+from collections.abc import Iterable
+from urllib.parse import unquote_to_bytes
+
+ALGORITHM_BY_LENGTH: dict[int, str] = {40: "sha1", 64: "sha256", 96: "sha384", 128: "sha512"}
+ALL_ALGORITHMS: tuple[str, ...] = ("sha1", "sha256", "sha384", "sha512")
+
+
+class ChecksumResult(enum.Enum):
+    VALID = "valid"
+    MISSING = "missing"
+    MISMATCH = "mismatch"
+
+
+def strip_control_and_trim(value: str) -> str:
+    """BBB's parameter sanitiser: drop Unicode Cc characters, then trim outer whitespace."""
+    cleaned = "".join(ch for ch in value if not _is_control(ch))
+    return cleaned.strip()
+
+
+def _is_control(ch: str) -> bool:
+    code = ord(ch)
+    return code < 0x20 or 0x7F <= code <= 0x9F
+
+
+def _strip_control_bytes(raw: bytes) -> bytes:
+    return bytes(b for b in raw if b >= 0x20 and b != 0x7F).strip()
+
+
+def checksum_parameter(raw_query: bytes) -> bytes | None:
+    """The decoded value of the first ``checksum`` parameter, or None when absent."""
+    for part in raw_query.split(b"&"):
+        name, sep, value = part.partition(b"=")
+        if name == b"checksum":
+            decoded = unquote_to_bytes(value.replace(b"+", b" "))
+            return _strip_control_bytes(decoded)
+    return None
+
+
+def query_without_checksum(raw_query: bytes, checksum: bytes) -> bytes:
+    """Remove the checksum parameter exactly as bbb-web does: three literal replacements."""
+    query = _strip_control_bytes(raw_query)
+    query = query.replace(b"&checksum=" + checksum, b"")
+    query = query.replace(b"checksum=" + checksum + b"&", b"")
+    return query.replace(b"checksum=" + checksum, b"")
+
+
+def compute(call: str, query: bytes | str, secret: str, algorithm: str = "sha1") -> str:
+    """Lowercase hex digest of ``call + query + secret``."""
+    if isinstance(query, str):
+        query = query.encode()
+    digest = hashlib.new(algorithm)
+    digest.update(call.encode())
+    digest.update(query)
+    digest.update(secret.encode())
+    return digest.hexdigest()
+
+
+def verify(
+    call: str,
+    raw_query: bytes,
+    secrets: Iterable[str],
+    allowed_algorithms: Iterable[str] = ALL_ALGORITHMS,
+) -> tuple[ChecksumResult, str | None]:
+    """Check a request's checksum against one or more secrets.
+
+    Returns the result and, when valid, the secret that matched (tenants may have several secrets
+    during a rollover).  The comparison is case-insensitive and constant-time.
+    """
+    supplied = checksum_parameter(raw_query)
+    if not supplied:
+        return ChecksumResult.MISSING, None
+    algorithm = ALGORITHM_BY_LENGTH.get(len(supplied))
+    allowed = ",".join(allowed_algorithms)
+    if algorithm is None or algorithm not in allowed:
+        return ChecksumResult.MISMATCH, None
+    query = query_without_checksum(raw_query, supplied)
+    supplied_lower = supplied.lower()
+    for secret in secrets:
+        expected = compute(call, query, secret, algorithm).encode()
+        if hmac.compare_digest(expected, supplied_lower):
+            return ChecksumResult.VALID, secret
+    return ChecksumResult.MISMATCH, None
+
+
+def sign_query(call: str, query: str, secret: str, algorithm: str = "sha1") -> str:
+    """Append ``checksum=`` to an already encoded query string."""
+    checksum = compute(call, query, secret, algorithm)
+    separator = "&" if query else ""
+    return f"{query}{separator}checksum={checksum}"

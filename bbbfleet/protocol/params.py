@@ -1,0 +1,155 @@
+"""Parsing and editing of BBB API parameters.
+
+``ApiParams`` is what a handler reads: the first value of each parameter (BBB uses only the first),
+decoded from the query string and, for POST, from a form body.  ``RawQuery`` edits a query string
+component by component so that everything the gateway does not touch is forwarded byte for byte.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from urllib.parse import quote, unquote_to_bytes
+
+from bbbfleet.protocol.checksum import strip_control_and_trim
+
+META_NAME = re.compile(r"^meta_[a-zA-Z][a-zA-Z0-9-]*$")
+USERDATA_NAME = re.compile(r"^userdata-[^-]+$")
+TRUE_VALUES = frozenset({"true"})
+
+
+class ParamsNotUtf8(ValueError):
+    """The query string or body holds bytes that are not UTF-8 once percent-decoded."""
+
+
+def _decode_component(raw: bytes) -> str:
+    try:
+        return unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ParamsNotUtf8(str(exc)) from exc
+
+
+def parse_pairs(raw: bytes) -> list[tuple[str, str]]:
+    """Decode ``a=1&b=2`` into pairs, keeping blanks and order; skip empty components."""
+    pairs: list[tuple[str, str]] = []
+    for part in raw.split(b"&"):
+        if not part:
+            continue
+        name, _, value = part.partition(b"=")
+        pairs.append((_decode_component(name), _decode_component(value)))
+    return pairs
+
+
+@dataclass
+class ApiParams(Mapping[str, str]):
+    """First value of each parameter, raw (unsanitised) as handlers read them in bbb-web."""
+
+    _values: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_pairs(cls, pairs: list[tuple[str, str]]) -> ApiParams:
+        values: dict[str, str] = {}
+        for name, value in pairs:
+            values.setdefault(name, value)
+        return cls(values)
+
+    @classmethod
+    def parse(cls, raw_query: bytes, form_body: bytes | None = None) -> ApiParams:
+        pairs = parse_pairs(raw_query)
+        if form_body:
+            pairs.extend(parse_pairs(form_body))
+        return cls.from_pairs(pairs)
+
+    def __getitem__(self, key: str) -> str:
+        return self._values[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def sanitised(self, name: str) -> str | None:
+        """The value as BBB's validators see it: control characters removed, trimmed."""
+        value = self._values.get(name)
+        return None if value is None else strip_control_and_trim(value)
+
+    def flag(self, name: str, default: bool = False) -> bool:
+        """Java ``Boolean.parseBoolean`` semantics: only case-insensitive ``true`` is true."""
+        value = self._values.get(name)
+        if value is None or value == "":
+            return default
+        return value.strip().lower() in TRUE_VALUES
+
+    def integer(self, name: str, default: int) -> int:
+        """Lenient integer like bbb-web's create: unparsable values fall back to the default."""
+        value = self._values.get(name)
+        try:
+            return int(value.strip()) if value is not None else default
+        except ValueError:
+            return default
+
+    def metadata(self) -> dict[str, str]:
+        """``meta_*`` parameters, names lowercased and prefix removed, in arrival order."""
+        return {
+            name[5:].lower(): value for name, value in self._values.items() if META_NAME.match(name)
+        }
+
+    def userdata(self) -> dict[str, str]:
+        return {
+            name[9:]: value for name, value in self._values.items() if USERDATA_NAME.match(name)
+        }
+
+
+def encode_component(value: str) -> str:
+    """Percent-encode like ``encodeURIComponent`` (the most common client encoding)."""
+    return quote(value, safe="-_.!~*'()")
+
+
+@dataclass
+class RawQuery:
+    """A query string kept as its original components, for byte-faithful forwarding."""
+
+    parts: list[bytes]
+
+    @classmethod
+    def parse(cls, raw: bytes) -> RawQuery:
+        return cls([part for part in raw.split(b"&") if part])
+
+    def names(self) -> list[str]:
+        return [part.partition(b"=")[0].decode("latin-1") for part in self.parts]
+
+    def without(self, *names: str) -> RawQuery:
+        drop = {name.encode() for name in names}
+        return RawQuery([p for p in self.parts if p.partition(b"=")[0] not in drop])
+
+    def replace(self, name: str, value: str) -> RawQuery:
+        """Set ``name`` to ``value`` (encoded); replaces every occurrence or appends one."""
+        key = name.encode()
+        encoded = key + b"=" + encode_component(value).encode()
+        result: list[bytes] = []
+        replaced = False
+        for part in self.parts:
+            if part.partition(b"=")[0] == key:
+                if not replaced:
+                    result.append(encoded)
+                    replaced = True
+                continue
+            result.append(part)
+        if not replaced:
+            result.append(encoded)
+        return RawQuery(result)
+
+    def encode(self) -> str:
+        """ASCII query string; bytes a URL may not carry raw are percent-encoded."""
+        return _ascii_safe(b"&".join(self.parts))
+
+
+_URL_SAFE_BYTES = frozenset(
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@/?%"
+)
+
+
+def _ascii_safe(raw: bytes) -> str:
+    return "".join(chr(b) if b in _URL_SAFE_BYTES else f"%{b:02X}" for b in raw)
