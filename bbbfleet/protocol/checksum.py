@@ -43,7 +43,7 @@ def _strip_control_bytes(raw: bytes) -> bytes:
 def checksum_parameter(raw_query: bytes) -> bytes | None:
     """The decoded value of the first ``checksum`` parameter, or None when absent."""
     for part in raw_query.split(b"&"):
-        name, sep, value = part.partition(b"=")
+        name, _sep, value = part.partition(b"=")
         if name == b"checksum":
             decoded = unquote_to_bytes(value.replace(b"+", b" "))
             return _strip_control_bytes(decoded)

@@ -65,7 +65,8 @@ DUPLICATE_WARNING = ApiError(
     "This conference was already in existence and may currently be in progress.",
 )
 ID_NOT_UNIQUE = ApiError(
-    "idNotUnique", "A meeting already exists with that meeting ID.  Please use a different meeting ID."
+    "idNotUnique",
+    "A meeting already exists with that meeting ID.  Please use a different meeting ID.",
 )
 NON_UNIQUE_VOICE_BRIDGE = ApiError(
     "nonUniqueVoiceBridge", "The selected voice bridge is already in use."
@@ -124,7 +125,9 @@ API_NOT_ENABLED = ApiError(
 
 # --- bbbfleet's own keys (where BBB crashes, or a gateway-only condition) -----------------------
 PARAMS_NOT_UTF8 = ApiError("validationError", "Request parameters must be valid UTF-8")
-BODY_TOO_LARGE = ApiError("requestTooLarge", "The request body exceeds the size this server accepts")
+BODY_TOO_LARGE = ApiError(
+    "requestTooLarge", "The request body exceeds the size this server accepts"
+)
 UNKNOWN_TENANT = ApiError(
     "checksumError", "Checksums do not match"
 )  # an unknown tenant must look exactly like a wrong secret: nothing to probe

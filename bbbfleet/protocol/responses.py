@@ -217,8 +217,14 @@ def get_meetings_xml(meeting_blocks: list[str]) -> str:
             ]
         )
     return "\n".join(
-        ["<response>", "<returncode>SUCCESS</returncode>", "<meetings>", *meeting_blocks]
-        + ["</meetings>", "</response>"]
+        [
+            "<response>",
+            "<returncode>SUCCESS</returncode>",
+            "<meetings>",
+            *meeting_blocks,
+            "</meetings>",
+            "</response>",
+        ]
     )
 
 

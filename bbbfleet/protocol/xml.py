@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from typing import Final, Union
 
-Node = tuple[str, Union[str, int, bool, None, "list[Node]", "_SelfClosing"]]
+Node = tuple[str, Union[str, int, bool, "list[Node]", "_SelfClosing", None]]
 
 
 class _SelfClosing:

@@ -14,19 +14,39 @@ def test_string_hash_matches_java() -> None:
 
 def test_buckets_of_bbb_message_keys_match_reference() -> None:
     expected = {
-        "unsupportedContentType": 1, "checksumError": 1, "guestDeny": 3, "missingParamRecordID": 3,
-        "emptyError": 4, "missingParamFullName": 6, "meetingForciblyEnded": 7, "invalidPassword": 8,
-        "invalidMeetingIdentifier": 10, "notFound": 10, "sizeError": 11, "nullError": 14,
-        "validationError": 14, "missingParamMeetingID": 15, "missingSession": 15,
-        "missingToken": 15, "paramError": 15,
+        "unsupportedContentType": 1,
+        "checksumError": 1,
+        "guestDeny": 3,
+        "missingParamRecordID": 3,
+        "emptyError": 4,
+        "missingParamFullName": 6,
+        "meetingForciblyEnded": 7,
+        "invalidPassword": 8,
+        "invalidMeetingIdentifier": 10,
+        "notFound": 10,
+        "sizeError": 11,
+        "nullError": 14,
+        "validationError": 14,
+        "missingParamMeetingID": 15,
+        "missingSession": 15,
+        "missingToken": 15,
+        "paramError": 15,
     }
     assert {k: bucket(k) for k in expected} == expected
 
 
 def test_metadata_order_matches_reference_docs_example() -> None:
-    inserted = ["bbb-origin", "bbb-origin-version", "bbb-origin-server-name",
-                "bbb-recording-ready-url", "endcallbackurl"]
+    inserted = [
+        "bbb-origin",
+        "bbb-origin-version",
+        "bbb-origin-server-name",
+        "bbb-recording-ready-url",
+        "endcallbackurl",
+    ]
     assert hashmap_order(inserted) == [
-        "bbb-origin-version", "bbb-origin-server-name", "bbb-recording-ready-url",
-        "bbb-origin", "endcallbackurl",
+        "bbb-origin-version",
+        "bbb-origin-server-name",
+        "bbb-recording-ready-url",
+        "bbb-origin",
+        "endcallbackurl",
     ]
