@@ -26,9 +26,14 @@ class ChecksumResult(enum.Enum):
 
 
 def strip_control_and_trim(value: str) -> str:
-    """BBB's parameter sanitiser: drop Unicode Cc characters, then trim outer whitespace."""
+    """BBB's parameter sanitiser: drop Unicode Cc characters, then trim outer whitespace.
+
+    Java's ``String.trim()`` removes only characters up to U+0020; once the Cc characters are gone
+    that leaves the plain space.  Python's ``str.strip()`` would also eat U+00A0, U+3000 …, which
+    BBB keeps (and a meetingID starting with one is valid there).
+    """
     cleaned = "".join(ch for ch in value if not _is_control(ch))
-    return cleaned.strip()
+    return cleaned.strip(" ")
 
 
 def _is_control(ch: str) -> bool:
@@ -37,7 +42,10 @@ def _is_control(ch: str) -> bool:
 
 
 def _strip_control_bytes(raw: bytes) -> bytes:
-    return bytes(b for b in raw if b >= 0x20 and b != 0x7F).strip()
+    """``strip_control_and_trim`` over bytes: UTF-8 text is sanitised as text (so an encoded C1
+    control such as U+0085 goes, as in bbb-web), any other byte is kept untouched."""
+    text = raw.decode("utf-8", errors="surrogateescape")
+    return strip_control_and_trim(text).encode("utf-8", errors="surrogateescape")
 
 
 def checksum_parameter(raw_query: bytes) -> bytes | None:
@@ -74,13 +82,20 @@ def verify(
     raw_query: bytes,
     secrets: Iterable[str],
     allowed_algorithms: Iterable[str] = ALL_ALGORITHMS,
+    form_body: bytes | None = None,
 ) -> tuple[ChecksumResult, str | None]:
     """Check a request's checksum against one or more secrets.
 
     Returns the result and, when valid, the secret that matched (tenants may have several secrets
     during a rollover).  The comparison is case-insensitive and constant-time.
+
+    bbb-web takes the checksum *value* from the merged parameters, so a POST whose URL has no
+    ``checksum`` may carry it in its form body; the hashed string is still only the URL query
+    (empty for an all-body POST: ``hash(call + secret)``, REFERENCE.md §2.1).
     """
     supplied = checksum_parameter(raw_query)
+    if supplied is None and form_body:
+        supplied = checksum_parameter(form_body)
     if not supplied:
         return ChecksumResult.MISSING, None
     algorithm = ALGORITHM_BY_LENGTH.get(len(supplied))

@@ -14,9 +14,13 @@ from urllib.parse import quote, unquote_to_bytes
 
 from bbbfleet.protocol.checksum import strip_control_and_trim
 
-META_NAME = re.compile(r"^meta_[a-zA-Z][a-zA-Z0-9-]*$")
-USERDATA_NAME = re.compile(r"^userdata-[^-]+$")
+# Matched with ``fullmatch`` like Java's ``Matcher.matches()``: with ``re.match`` a ``$`` would also
+# accept a trailing newline (``meta_x\n`` is not metadata in bbb-web).
+META_NAME = re.compile(r"meta_[a-zA-Z][a-zA-Z0-9-]*")
+USERDATA_NAME = re.compile(r"userdata-[^-]+")
 TRUE_VALUES = frozenset({"true"})
+JAVA_INT_TEXT = re.compile(r"[+-]?\d+")
+JAVA_INT_MIN, JAVA_INT_MAX = -(2**31), 2**31 - 1
 
 
 class ParamsNotUtf8(ValueError):
@@ -76,29 +80,38 @@ class ApiParams(Mapping[str, str]):
         return None if value is None else strip_control_and_trim(value)
 
     def flag(self, name: str, default: bool = False) -> bool:
-        """Java ``Boolean.parseBoolean`` semantics: only case-insensitive ``true`` is true."""
+        """Java ``Boolean.parseBoolean`` semantics: only case-insensitive ``true`` is true.
+
+        bbb-web parses the raw value without trimming, so ``" true"`` is false there too.
+        """
         value = self._values.get(name)
         if value is None or value == "":
             return default
-        return value.strip().lower() in TRUE_VALUES
+        return value.lower() in TRUE_VALUES
 
     def integer(self, name: str, default: int) -> int:
-        """Lenient integer like bbb-web's create: unparsable values fall back to the default."""
+        """Lenient integer like bbb-web's create: what ``Integer.parseInt`` rejects (blanks,
+        ``1_000``, ``1.5``, values outside 32 bits) falls back to the default."""
         value = self._values.get(name)
-        try:
-            return int(value.strip()) if value is not None else default
-        except ValueError:
+        if value is None or not JAVA_INT_TEXT.fullmatch(value):
             return default
+        try:
+            number = int(value)
+        except ValueError:  # more digits than Python converts: far outside 32 bits anyway
+            return default
+        return number if JAVA_INT_MIN <= number <= JAVA_INT_MAX else default
 
     def metadata(self) -> dict[str, str]:
         """``meta_*`` parameters, names lowercased and prefix removed, in arrival order."""
         return {
-            name[5:].lower(): value for name, value in self._values.items() if META_NAME.match(name)
+            name[5:].lower(): value
+            for name, value in self._values.items()
+            if META_NAME.fullmatch(name)
         }
 
     def userdata(self) -> dict[str, str]:
         return {
-            name[9:]: value for name, value in self._values.items() if USERDATA_NAME.match(name)
+            name[9:]: value for name, value in self._values.items() if USERDATA_NAME.fullmatch(name)
         }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from urllib.parse import unquote
 
 from bbbfleet.protocol import errors as E
 from bbbfleet.protocol.errors import ApiError
@@ -299,9 +300,19 @@ def java_uri_quote(text: str) -> str:
 
 
 def join_error_location(base_url: str, error: ApiError) -> str:
-    """``<base>?errors=[{"message":…,"key":…}]`` as bbb-web builds its join error redirects."""
+    """``<base>?errors=[{"message":…,"key":…}]`` as bbb-web builds its join error redirects.
+
+    bbb-web rebuilds the URL with ``new URI(scheme, authority, path, query, fragment)`` from the
+    base's *decoded* query and fragment: ``errors=`` is appended to an existing query with ``&``,
+    the whole query is re-quoted, and a ``#fragment`` stays at the very end.
+    """
     payload = json.dumps(
         [{"message": error.message, "key": error.key}], separators=(",", ":"), ensure_ascii=False
     )
-    separator = "&" if "?" in base_url else "?"
-    return f"{base_url}{separator}errors={java_uri_quote(payload)}"
+    before_fragment, has_fragment, fragment = base_url.partition("#")
+    prefix, has_query, old_query = before_fragment.partition("?")
+    query = f"{unquote(old_query)}&errors=" if has_query else "errors="
+    location = f"{prefix}?{java_uri_quote(query + payload)}"
+    if has_fragment:
+        location += "#" + java_uri_quote(unquote(fragment))
+    return location

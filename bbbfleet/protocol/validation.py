@@ -42,10 +42,17 @@ def _is_integral(value: str | None) -> bool:
     return JAVA_LONG_MIN <= number <= JAVA_LONG_MAX and value.lstrip("+-").isdigit()
 
 
+def java_length(value: str) -> int:
+    """``String.length()``: UTF-16 code units, so a character outside the BMP (😀) counts twice.
+
+    bbb-web's Size and Password constraints measure with it."""
+    return len(value) + sum(1 for ch in value if ord(ch) > 0xFFFF)
+
+
 def _password(value: str | None) -> list[ApiError]:
     if value is None or value == "":
         return []
-    return [] if 2 <= len(value) <= 64 else [E.INVALID_PASSWORD]
+    return [] if 2 <= java_length(value) <= 64 else [E.INVALID_PASSWORD]
 
 
 def meeting_id_violations(params: ApiParams) -> list[ApiError]:
@@ -56,9 +63,9 @@ def meeting_id_violations(params: ApiParams) -> list[ApiError]:
     found: list[ApiError] = []
     if meeting_id == "":
         found.append(E.MEETING_ID_MISSING)
-    if not 2 <= len(meeting_id) <= 256:
+    if not 2 <= java_length(meeting_id) <= 256:
         found.append(E.MEETING_ID_SIZE)
-    if "," in meeting_id:
+    if "," in meeting_id or meeting_id == "":  # the Pattern is ``^[^,]+$``: empty fails it too
         found.append(E.MEETING_ID_COMMA)
     return found
 
@@ -78,7 +85,7 @@ def create_violations(params: ApiParams) -> list[ApiError]:
     else:
         if name == "":
             found.append(E.MEETING_NAME_EMPTY)
-        if not 2 <= len(name) <= 256:
+        if not 2 <= java_length(name) <= 256:
             found.append(E.MEETING_NAME_SIZE)
     if not _is_integral(params.sanitised("voiceBridge")):
         found.append(E.VOICE_BRIDGE_NOT_INTEGRAL)
@@ -145,9 +152,9 @@ def send_chat_message_violations(params: ApiParams) -> list[ApiError]:
     message = params.sanitised("message")
     if message is None:
         found.append(E.CHAT_MESSAGE_NULL)
-    elif not 1 <= len(message) <= 500:
+    elif not 1 <= java_length(message) <= 500:
         found.append(E.CHAT_MESSAGE_SIZE)
     user_name = params.sanitised("userName")
-    if user_name is not None and len(user_name) > 255:
+    if user_name is not None and java_length(user_name) > 255:
         found.append(E.CHAT_USERNAME_SIZE)
     return found

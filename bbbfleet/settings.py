@@ -1,0 +1,104 @@
+"""bbbfleet's settings: one typed object, read from ``BBBFLEET_*`` environment variables and an
+optional TOML config file (``BBBFLEET_CONFIG`` or ``--config``).  docs/configuration.md documents
+every option; keep the two in step.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bbbfleet.protocol.checksum import ALL_ALGORITHMS
+
+
+class Settings(BaseSettings):
+    """Gateway settings.  Environment variables win over the config file."""
+
+    model_config = SettingsConfigDict(env_prefix="BBBFLEET_", extra="ignore")
+
+    database_url: str = "sqlite:///bbbfleet.sqlite3"
+    """SQLAlchemy URL of the database.  ``sqlite:///path`` (the embedded default, one process) or
+    ``postgresql://user@host/db`` (several gateway processes may share it)."""
+
+    public_url: str = "http://127.0.0.1:8000"
+    """The URL clients use to reach the gateway, without ``/bigbluebutton``.  Used as the default
+    target of join error redirects, as BBB uses its own server URL."""
+
+    host: str = "127.0.0.1"
+    """Address ``bbbfleet serve`` listens on."""
+
+    port: int = 8000
+    """Port ``bbbfleet serve`` listens on."""
+
+    checksum_algorithms: list[str] = Field(default_factory=lambda: list(ALL_ALGORITHMS))
+    """Checksum algorithms accepted from clients (BBB's ``supportedChecksumAlgorithms``)."""
+
+    backend_checksum_algorithm: str = "sha256"
+    """Algorithm the gateway signs its calls to BBB servers with."""
+
+    backend_timeout: float = 5.0
+    """Seconds to wait for a BBB server (connect and read) before treating it as unreachable."""
+
+    backend_connections: int = 100
+    """Pooled HTTP connections to BBB servers, over all servers."""
+
+    max_body_bytes: int = 32 * 1024 * 1024
+    """Largest accepted request body (create with embedded presentations); larger → FAILED."""
+
+    tenant_by_secret: bool = True
+    """Recognise the tenant by the secret alone when neither path prefix nor Host header names
+    one (fine for a handful of tenants; every tenant secret is tried)."""
+
+    cache_seconds: float = 2.0
+    """How long tenant and server lists are cached in each process.  Changes made with the CLI
+    reach running gateways after at most this delay."""
+
+    auto_migrate: bool = True
+    """Upgrade the database schema when ``bbbfleet serve`` starts."""
+
+    log_level: str = "info"
+    """Python logging level."""
+
+    @field_validator("checksum_algorithms", mode="before")
+    @classmethod
+    def _split_algorithms(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [a.strip().lower() for a in value.split(",") if a.strip()]
+        return value
+
+    @field_validator("checksum_algorithms")
+    @classmethod
+    def _known_algorithms(cls, value: list[str]) -> list[str]:
+        unknown = [a for a in value if a not in ALL_ALGORITHMS]
+        if unknown or not value:
+            raise ValueError(f"choose from {', '.join(ALL_ALGORITHMS)}; got {value}")
+        return value
+
+    @field_validator("backend_checksum_algorithm")
+    @classmethod
+    def _known_backend_algorithm(cls, value: str) -> str:
+        if value not in ALL_ALGORITHMS:
+            raise ValueError(f"choose one of {', '.join(ALL_ALGORITHMS)}")
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+
+def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Settings:
+    """Settings from the config file (if any), then the environment, then ``overrides``."""
+    path = config_file or os.environ.get("BBBFLEET_CONFIG")
+    file_values: dict[str, Any] = {}
+    if path:
+        with open(path, "rb") as handle:
+            file_values = tomllib.load(handle)
+    env_settings = Settings()
+    merged = {**file_values, **env_settings.model_dump(exclude_unset=True), **overrides}
+    return Settings.model_validate(merged)
