@@ -81,7 +81,7 @@ def verify(
     call: str,
     raw_query: bytes,
     secrets: Iterable[str],
-    allowed_algorithms: Iterable[str] = ALL_ALGORITHMS,
+    allowed_algorithms: str | Iterable[str] = ALL_ALGORITHMS,
     form_body: bytes | None = None,
 ) -> tuple[ChecksumResult, str | None]:
     """Check a request's checksum against one or more secrets.
@@ -99,7 +99,11 @@ def verify(
     if not supplied:
         return ChecksumResult.MISSING, None
     algorithm = ALGORITHM_BY_LENGTH.get(len(supplied))
-    allowed = ",".join(allowed_algorithms)
+    # bbb-web's test is a substring test on its comma list; accept that list as one string too
+    # (iterating a str would join its letters and silently disable every algorithm).
+    allowed = (
+        allowed_algorithms if isinstance(allowed_algorithms, str) else ",".join(allowed_algorithms)
+    )
     if algorithm is None or algorithm not in allowed:
         return ChecksumResult.MISMATCH, None
     query = query_without_checksum(raw_query, supplied)

@@ -8,6 +8,7 @@ cannot drift apart.  REFERENCE.md §5.0-5.6, §5.13, §5.18.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import unquote
@@ -70,6 +71,9 @@ class MeetingSnapshot:
     sequence: int = 0
     free_join: bool = False
     breakout_rooms: list[str] = field(default_factory=list)
+    # getMeetings lists users who left but are not purged yet among the attendees while counting
+    # only those online (REFERENCE.md §5.5); None means "the attendees listed".
+    participant_count: int | None = None
 
     @property
     def create_date(self) -> str:
@@ -180,7 +184,7 @@ def meeting_nodes(meeting: MeetingSnapshot) -> list[Node]:
         ("hasBeenForciblyEnded", meeting.forcibly_ended),
         ("startTime", meeting.start_time),
         ("endTime", meeting.end_time),
-        ("participantCount", len(meeting.attendees)),
+        ("participantCount", _participant_count(meeting)),
         ("listenerCount", meeting.listener_count),
         ("voiceParticipantCount", meeting.voice_participant_count),
         ("videoCount", meeting.video_count),
@@ -199,6 +203,12 @@ def meeting_nodes(meeting: MeetingSnapshot) -> list[Node]:
     if meeting.breakout_rooms:
         nodes.append(("breakoutRooms", [("breakout", b) for b in meeting.breakout_rooms]))
     return nodes
+
+
+def _participant_count(meeting: MeetingSnapshot) -> int:
+    if meeting.participant_count is not None:
+        return meeting.participant_count
+    return len(meeting.attendees)
 
 
 def get_meeting_info_xml(meeting: MeetingSnapshot) -> str:
@@ -316,3 +326,22 @@ def join_error_location(base_url: str, error: ApiError) -> str:
     if has_fragment:
         location += "#" + java_uri_quote(unquote(fragment))
     return location
+
+
+def join_error_base(params: Mapping[str, str], server_url: str) -> str:
+    """Where bbb-web sends a failed join (§5.2): ``errorRedirectUrl`` > ``logoutURL`` > the
+    server's default logout URL (``default`` means its serverURL)."""
+    return params.get("errorRedirectUrl") or params.get("logoutURL") or server_url
+
+
+def join_error_is_redirect(error: ApiError) -> bool:
+    """join answers every failure with a redirect except the role/password ones (``Params
+    required``), which stay plain XML documents even when the client asked to be redirected."""
+    return error.key != E.ROLE_OR_PASSWORD_REQUIRED.key
+
+
+def error_wants_json(accept: str | None) -> bool:
+    """Grails content negotiation for ``invalid()`` answers (§1.2): JSON only when it is the
+    client's preferred type; ``*/*`` and everything else get XML."""
+    first = (accept or "").split(",", 1)[0].split(";", 1)[0].strip().lower()
+    return first == "application/json"

@@ -8,6 +8,7 @@ report the missing parameter instead: a gateway must never answer with an HTTP 5
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from bbbfleet.protocol import errors as E
@@ -158,3 +159,38 @@ def send_chat_message_violations(params: ApiParams) -> list[ApiError]:
     if user_name is not None and java_length(user_name) > 255:
         found.append(E.CHAT_USERNAME_SIZE)
     return found
+
+
+# --- presentationUploadExternalUrl (§5.1) -------------------------------------------------------
+
+URL_TOKENS = ("%%MEETINGID%%", "%%USERID%%", "%%USERNAME%%")
+# The protocols a stock JVM's ``java.net.URL`` knows; any other scheme is a MalformedURLException.
+JAVA_URL_PROTOCOLS = frozenset({"http", "https", "ftp", "file", "jar", "mailto"})
+_URI_ILLEGAL = frozenset(' "<>\\^`{|}')
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+def is_valid_url(value: str) -> bool:
+    """``new URL(value).toURI()`` succeeds (after the substitution tokens are filled in)."""
+    for token in URL_TOKENS:
+        value = value.replace(token, "x")
+    scheme, colon, rest = value.partition(":")
+    if not colon or scheme.lower() not in JAVA_URL_PROTOCOLS:
+        return False
+    if any(ch in _URI_ILLEGAL or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+        return False
+    if _BAD_ESCAPE.search(value):
+        return False
+    if rest.startswith("//") and scheme.lower() != "file":
+        authority = re.split(r"[/?#]", rest[2:], maxsplit=1)[0]
+        return authority != ""
+    return True
+
+
+def presentation_upload_url_violations(params: ApiParams) -> list[ApiError]:
+    """The only check bbb-web makes when ``presentationUploadExternalUrl`` is present: it then
+    skips every other constraint, the checksum included (a source bug, REFERENCE.md §5.1)."""
+    value = params.sanitised("presentationUploadExternalUrl")
+    if value is None or is_valid_url(value):
+        return []
+    return [E.PRESENTATION_URL_INVALID]

@@ -24,6 +24,10 @@ class _SelfClosing:
 
 EMPTY: Final = _SelfClosing()
 
+# What Grails sends (§1.2): the media type with ``;charset=utf-8`` appended without a space.
+XML_MEDIA_TYPE: Final = "text/xml;charset=utf-8"
+JSON_MEDIA_TYPE: Final = "application/json;charset=utf-8"
+
 _TEMPLATE_ESCAPES = str.maketrans(
     {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;"}
 )
