@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import secrets
 import socket
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from bbbfleet.storage import database
 
@@ -35,25 +40,48 @@ def postgres_available() -> bool:
         return False
 
 
+async def _run_admin(statement: str) -> None:
+    engine = database.create_engine(POSTGRES_URL)
+    async with engine.connect() as conn:
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await conn.execute(text(statement))
+    await engine.dispose()
+
+
+def _admin(statement: str) -> None:
+    """Run one statement on the maintenance database, from any thread or event loop."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, _run_admin(statement)).result()
+
+
+@pytest.fixture(scope="session")
+def postgres_run_url() -> Iterator[str]:
+    """A database of this test run's own (so parallel runs never collide), dropped at the end."""
+    if not postgres_available():
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL is not running on 127.0.0.1:5432 (CI must start it)")
+        pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
+    name = f"bbbfleet_test_{os.getpid()}_{secrets.token_hex(4)}"
+    _admin(f"CREATE DATABASE {name}")
+    try:
+        yield str(make_url(POSTGRES_URL).set(database=name))
+    finally:
+        _admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
 async def reset_postgres(url: str) -> None:
     engine = database.create_engine(url)
     async with engine.begin() as conn:
-        await conn.execute(
-            text(
-                "DROP TABLE IF EXISTS meetings, tenant_secrets, servers, tenants, alembic_version "
-                "CASCADE"
-            )
-        )
+        await conn.execute(text("DROP SCHEMA public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
     await engine.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each test gets an empty database: a fresh SQLite file, or an emptied PostgreSQL one."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'gateway.sqlite3'}"
-    if not postgres_available():
-        if os.environ.get("CI"):
-            pytest.fail("PostgreSQL is not running on 127.0.0.1:5432 (CI must start it)")
-        pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
-    await reset_postgres(POSTGRES_URL)
-    return POSTGRES_URL
+    url: str = request.getfixturevalue("postgres_run_url")
+    await reset_postgres(url)
+    return url

@@ -53,7 +53,9 @@ def with_store(ctx: click.Context, action: Callable[[Store], Awaitable[T]]) -> T
 
 
 def print_table(headers: list[str], rows: list[list[str]]) -> None:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
+    widths = [
+        max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)
+    ]
     line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
     click.echo(line.rstrip())
     for row in rows:

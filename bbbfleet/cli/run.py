@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets as random_secrets
 from pathlib import Path
@@ -13,6 +14,7 @@ import uvicorn
 
 from bbbfleet.cli.context import settings_from
 from bbbfleet.gateway.app import create_app
+from bbbfleet.gateway.http_server import server_config
 from bbbfleet.protocol.checksum import sign_query
 from bbbfleet.settings import Settings
 from bbbfleet.storage import database
@@ -40,21 +42,27 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
         database.async_url(settings.database_url)
     except database.UnsupportedDatabase as exc:
         raise click.ClickException(str(exc)) from exc
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level.lower(),
-        access_log=False,
-        proxy_headers=True,
-    )
+    uvicorn.Server(
+        server_config(create_app(settings), settings.host, settings.port, settings.log_level)
+    ).run()
 
 
 @click.command()
-@click.option("--servers", "count", default=3, show_default=True, type=click.IntRange(1, 2000),
-              help="How many simulated BBB servers.")
-@click.option("--base-port", default=9001, show_default=True, type=int,
-              help="Port of the first server; the others follow.")
+@click.option(
+    "--servers",
+    "count",
+    default=3,
+    show_default=True,
+    type=click.IntRange(1, 2000),
+    help="How many simulated BBB servers.",
+)
+@click.option(
+    "--base-port",
+    default=9001,
+    show_default=True,
+    type=int,
+    help="Port of the first server; the others follow.",
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Listen address.")
 @click.option("--secret", help="One secret for all servers (default: sim-secret-<n>).")
 def sim(count: int, base_port: int, host: str, secret: str | None) -> None:
@@ -74,18 +82,26 @@ def sim(count: int, base_port: int, host: str, secret: str | None) -> None:
 @click.command()
 @click.option("--port", default=8000, show_default=True, type=int, help="Gateway port.")
 @click.option("--secret", help="The demo tenant's secret (default: a random one).")
-@click.option("--sim-base-port", default=9001, show_default=True, type=int,
-              help="Port of the first of the 3 simulated BBB servers.")
-@click.option("--database", "database_path", default="var/demo.sqlite3", show_default=True,
-              help="SQLite file for the demo (recreated at each start).")
+@click.option(
+    "--sim-base-port",
+    default=9001,
+    show_default=True,
+    type=int,
+    help="Port of the first of the 3 simulated BBB servers.",
+)
+@click.option(
+    "--database",
+    "database_path",
+    default="var/demo.sqlite3",
+    show_default=True,
+    help="SQLite file for the demo (recreated at each start).",
+)
 def demo(port: int, secret: str | None, sim_base_port: int, database_path: str) -> None:
     """Run the gateway on SQLite in front of 3 simulated BBB servers, until interrupted."""
     secret = secret or random_secrets.token_hex(16)
     _configure_logging("warning")
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_demo(port, secret, sim_base_port, Path(database_path)))
-    except KeyboardInterrupt:
-        pass
 
 
 async def _demo(port: int, secret: str, sim_base_port: int, database_path: Path) -> None:
@@ -107,9 +123,7 @@ async def _demo(port: int, secret: str, sim_base_port: int, database_path: Path)
             await store.add_server(f"sim-{index}", simulated.url, simulated.secret, capacity=100)
         await store.close()
         app = create_app(settings)
-        server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
-        )
+        server = uvicorn.Server(server_config(app, "127.0.0.1", port))
         _print_demo_banner(settings.public_url, secret)
         await server.serve()
     finally:

@@ -17,11 +17,18 @@ def server() -> None:
 @click.argument("name")
 @click.argument("api_url")
 @click.argument("secret")
-@click.option("--capacity", default=100, show_default=True, type=click.IntRange(min=1),
-              help="Participants this server can host.")
+@click.option(
+    "--capacity",
+    default=100,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Participants this server can host.",
+)
 @click.option("--disabled", is_flag=True, help="Add it without sending it meetings yet.")
 @click.pass_context
-def add(ctx: click.Context, name: str, api_url: str, secret: str, capacity: int, disabled: bool) -> None:
+def add(
+    ctx: click.Context, name: str, api_url: str, secret: str, capacity: int, disabled: bool
+) -> None:
     """Add a BBB server.
 
     API_URL is the server's API base, e.g. https://bbb1.example.org/bigbluebutton/api/ ;
@@ -47,8 +54,13 @@ def list_(ctx: click.Context) -> None:
     async def action(store: Store) -> list[list[str]]:
         counts = await store.meeting_counts()
         return [
-            [s.name, s.api_url, str(s.capacity), "enabled" if s.enabled else "disabled",
-             str(counts.get(s.id, 0))]
+            [
+                s.name,
+                s.api_url,
+                str(s.capacity),
+                "enabled" if s.enabled else "disabled",
+                str(counts.get(s.id, 0)),
+            ]
             for s in await store.list_servers()
         ]
 

@@ -60,8 +60,11 @@ def list_(ctx: click.Context, show_secrets: bool) -> None:
 
     async def action(store: Store) -> list[list[str]]:
         return [
-            [t.name, t.hostname or "-",
-             ", ".join(s if show_secrets else s[:4] + "…" for s in t.secrets)]
+            [
+                t.name,
+                t.hostname or "-",
+                ", ".join(s if show_secrets else s[:4] + "…" for s in t.secrets),
+            ]
             for t in await store.list_tenants()
         ]
 

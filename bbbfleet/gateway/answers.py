@@ -8,10 +8,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bbbfleet.protocol.errors import ApiError
+from bbbfleet.protocol.responses import error_wants_json
+from bbbfleet.protocol.xml import JSON_MEDIA_TYPE as JSON_TYPE
+from bbbfleet.protocol.xml import XML_MEDIA_TYPE as XML_TYPE
 from bbbfleet.protocol.xml import render_error, render_error_json
 
-XML_TYPE = "text/xml;charset=utf-8"
-JSON_TYPE = "application/json;charset=utf-8"
 NO_CACHE = {"Cache-Control": "no-cache"}
 
 
@@ -40,18 +41,11 @@ class Redirect:
 Answer = Document | Failure | Redirect
 
 
-def wants_json(request: Request) -> bool:
-    """Grails content negotiation for ``invalid()``: JSON only when it is the preferred type."""
-    accept = request.headers.get("accept", "")
-    first = accept.split(",", 1)[0].split(";", 1)[0].strip().lower()
-    return first == "application/json"
-
-
 def to_response(answer: Answer, request: Request) -> Response:
     if isinstance(answer, Redirect):
         return Response(status_code=302, headers={"Location": answer.location, **NO_CACHE})
     if isinstance(answer, Failure):
-        if wants_json(request):
+        if error_wants_json(request.headers.get("accept")):
             body = render_error_json(answer.error.key, answer.error.message)
             return Response(body, answer.status, NO_CACHE, media_type=JSON_TYPE)
         body = render_error(answer.error.key, answer.error.message)

@@ -23,12 +23,13 @@ class Unauthorised(Exception):
         self.error = error
 
 
-def checksum_error(family: ChecksumFamily, result: ChecksumResult) -> ApiError:
+def checksum_error(family: ChecksumFamily) -> ApiError:
     if family is ChecksumFamily.RECORDING:
         return E.RECORDING_CHECKSUM
     if family is ChecksumFamily.HOOKS:
         return E.HOOKS_CHECKSUM
-    return E.CHECKSUM_MISSING if result is ChecksumResult.MISSING else E.CHECKSUM_MISMATCH
+    # bbb-web reports a missing checksum with either text; "Checksums do not match" is canonical
+    return E.CHECKSUM_MISMATCH
 
 
 def candidate_tenants(
@@ -52,11 +53,12 @@ def authenticate(
     candidates: Sequence[Tenant],
     snapshot: Snapshot,
     algorithms: Sequence[str],
+    form_body: bytes | None = None,
 ) -> Tenant:
     """The tenant whose secret signed this request, or Unauthorised with BBB's checksum error."""
     secrets = [secret for tenant in candidates for secret in tenant.secrets]
     call_name = call.name
-    result, secret = verify(call_name, raw_query, secrets, algorithms)
+    result, secret = verify(call_name, raw_query, secrets, algorithms, form_body)
     if result is not ChecksumResult.VALID or secret is None:
-        raise Unauthorised(checksum_error(call.checksum, result))
+        raise Unauthorised(checksum_error(call.checksum))
     return snapshot.tenant_by_secret[secret]

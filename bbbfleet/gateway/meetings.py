@@ -155,12 +155,11 @@ class MeetingService:
 
     # --- join ------------------------------------------------------------------------------------
 
-    def error_base_url(self, params: ApiParams) -> str:
-        """Where bbb-web sends a failed join: errorRedirectUrl > logoutURL > its own URL."""
-        return params.get("errorRedirectUrl") or params.get("logoutURL") or self.public_url
-
     def join_error(self, params: ApiParams, error: E.ApiError) -> Redirect:
-        return Redirect(responses.join_error_location(self.error_base_url(params), error))
+        """A failed join, redirected where bbb-web would send it (the gateway's URL standing in
+        for the server's own)."""
+        base = responses.join_error_base(params, self.public_url)
+        return Redirect(responses.join_error_location(base, error))
 
     async def join(self, tenant: Tenant, params: ApiParams, query: RawQuery) -> Answer:
         meeting = await self.find(tenant, params)

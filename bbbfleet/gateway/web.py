@@ -23,6 +23,9 @@ from bbbfleet.storage.repository import Tenant
 log = logging.getLogger(__name__)
 
 
+URLENCODED = "application/x-www-form-urlencoded"
+
+
 class BodyTooLarge(Exception):
     pass
 
@@ -90,8 +93,6 @@ class Gateway:
             params = await self._params(request, raw_query, body, content_type)
         except ParamsNotUtf8:
             return to_response(Failure(E.PARAMS_NOT_UTF8), request)
-        if body and not body_type_allowed(call, content_type):
-            return self._refuse(call, params, E.UNSUPPORTED_CONTENT_TYPE, request)
         snapshot = await self.directory.get()
         candidates = candidate_tenants(
             snapshot,
@@ -101,10 +102,17 @@ class Gateway:
         )
         try:
             tenant = authenticate(
-                call, raw_query, candidates, snapshot, self.settings.checksum_algorithms
+                call,
+                raw_query,
+                candidates,
+                snapshot,
+                self.settings.checksum_algorithms,
+                body if media_type(content_type) == URLENCODED else None,
             )
         except Unauthorised as refused:
             return self._refuse(call, params, refused.error, request)
+        if body and not body_type_allowed(call, content_type):  # after the checksum, as bbb-web
+            return self._refuse(call, params, E.UNSUPPORTED_CONTENT_TYPE, request)
         api_request = ApiRequest(
             call, tenant, params, RawQuery.parse(raw_query), body, content_type
         )
@@ -139,7 +147,7 @@ class Gateway:
     ) -> ApiParams:
         pairs = parse_pairs(raw_query)
         kind = media_type(content_type)
-        if body and kind == "application/x-www-form-urlencoded":
+        if body and kind == URLENCODED:
             pairs += parse_pairs(body)
         elif body and kind in FORM_TYPES:
             try:

@@ -143,6 +143,10 @@ BACKEND_INVALID_RESPONSE = ApiError(
     "serverError",
     "The BigBlueButton server hosting this meeting gave an invalid answer. Please try again.",
 )
+MALFORMED_REQUEST = ApiError(
+    "malformedRequest",
+    "The HTTP request could not be parsed; percent-encode non-ASCII characters in the URL",
+)
 INTERNAL_ERROR = ApiError("internalError", "The request could not be processed. Please try again.")
 UNKNOWN_CALL = ApiError("unknownCall", "This API call is not known to this server")
 METHOD_NOT_ALLOWED = ApiError("methodNotAllowed", "This API call does not accept this HTTP method")

@@ -8,6 +8,8 @@ cannot drift apart.  REFERENCE.md §5.0-5.6, §5.13, §5.18.
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -280,6 +282,25 @@ def join_xml(
     )
 
 
+def get_sessions_xml(sessions: list[tuple[str, str, str]]) -> str:
+    """getSessions (§5.18) from (internal meeting ID, meeting name, user name) per session, or the
+    ``noSessions`` answer (typo included) when there are none."""
+    if not sessions:
+        return render_template(
+            [
+                ("returncode", "SUCCESS"),
+                ("sessions", EMPTY),
+                ("messageKey", E.NO_SESSIONS.key),
+                ("message", E.NO_SESSIONS.message),
+            ]
+        )
+    items: list[Node] = [
+        ("meeting", [("meetingID", meeting_id), ("meetingName", name), ("userName", user)])
+        for meeting_id, name, user in sessions
+    ]
+    return render_template([("returncode", "SUCCESS"), ("sessions", items)])
+
+
 def send_chat_message_xml() -> str:
     return render_template([("returncode", "SUCCESS"), ("messageKey", ""), ("message", "")])
 
@@ -330,8 +351,37 @@ def join_error_location(base_url: str, error: ApiError) -> str:
 
 def join_error_base(params: Mapping[str, str], server_url: str) -> str:
     """Where bbb-web sends a failed join (§5.2): ``errorRedirectUrl`` > ``logoutURL`` > the
-    server's default logout URL (``default`` means its serverURL)."""
-    return params.get("errorRedirectUrl") or params.get("logoutURL") or server_url
+    server's default logout URL (``default`` means its serverURL).
+
+    bbb-web reads each candidate with ``URI.create`` and silently skips one that does not parse
+    (an unencoded space, ``"``, ``{`` …), so such a URL never ends up in the Location header.
+    """
+    for name in ("errorRedirectUrl", "logoutURL"):
+        candidate = params.get(name)
+        if candidate and java_uri_parses(candidate):
+            return candidate
+    return server_url
+
+
+_URI_NEVER_LEGAL = frozenset(' "<>\\^`{|}')
+_MALFORMED_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+def java_uri_parses(text: str) -> bool:
+    """Whether ``java.net.URI.create(text)`` accepts ``text`` (the checks that matter for URLs
+    sent by LMSs: illegal characters, malformed escapes, ``[ ]`` outside host and query)."""
+    for ch in text:
+        code = ord(ch)
+        if ch in _URI_NEVER_LEGAL or code < 0x20 or 0x7F <= code <= 0x9F:
+            return False
+        if code > 0x7F and unicodedata.category(ch) in ("Zs", "Zl", "Zp"):
+            return False
+    if _MALFORMED_ESCAPE.search(text) or text.count("#") > 1:
+        return False
+    before_query = text.split("#", 1)[0].split("?", 1)[0]
+    scheme_and_authority = re.match(r"[A-Za-z][A-Za-z0-9+.-]*://[^/]*", before_query)
+    path = before_query[scheme_and_authority.end() :] if scheme_and_authority else before_query
+    return "[" not in path and "]" not in path
 
 
 def join_error_is_redirect(error: ApiError) -> bool:

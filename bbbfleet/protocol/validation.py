@@ -179,12 +179,21 @@ def is_valid_url(value: str) -> bool:
         return False
     if any(ch in _URI_ILLEGAL or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
         return False
-    if _BAD_ESCAPE.search(value):
+    if _BAD_ESCAPE.search(value) or value.count("#") > 1:
         return False
     if rest.startswith("//") and scheme.lower() != "file":
         authority = re.split(r"[/?#]", rest[2:], maxsplit=1)[0]
-        return authority != ""
+        return authority != "" and _port_is_numeric(authority)
     return True
+
+
+def _port_is_numeric(authority: str) -> bool:
+    """``java.net.URL`` rejects ``host:abc`` (an empty port is fine)."""
+    host_port = authority.rsplit("@", 1)[-1]
+    if host_port.startswith("["):  # IPv6 literal
+        host_port = host_port.partition("]")[2]
+    _host, colon, port = host_port.rpartition(":")
+    return not colon or port == "" or (port.isascii() and port.isdigit())
 
 
 def presentation_upload_url_violations(params: ApiParams) -> list[ApiError]:

@@ -12,11 +12,12 @@ from urllib.parse import quote
 import httpx
 import pytest
 import uvicorn
-from bbbfleet.simulator import SimulatedFleet
 
 from bbbfleet.gateway.app import create_app
+from bbbfleet.gateway.http_server import server_config
 from bbbfleet.protocol.checksum import compute
 from bbbfleet.settings import Settings
+from bbbfleet.simulator import SimulatedFleet
 from bbbfleet.storage import database
 from bbbfleet.storage.repository import Store
 
@@ -93,16 +94,7 @@ class Gateway:
 
     async def start(self) -> None:
         app = create_app(self.settings)
-        self.server = uvicorn.Server(
-            uvicorn.Config(
-                app,
-                host="127.0.0.1",
-                port=self.settings.port,
-                log_level="warning",
-                access_log=False,
-                lifespan="on",
-            )
-        )
+        self.server = uvicorn.Server(server_config(app, "127.0.0.1", self.settings.port))
         self.task = asyncio.create_task(self.server.serve())
         for _ in range(200):
             if self.server.started:

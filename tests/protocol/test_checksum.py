@@ -386,7 +386,7 @@ def test_sign_query_round_trips_with_verify(query: str, algorithm: str) -> None:
 _VALUES = st.text(st.characters(blacklist_categories=("Cs",)), max_size=20)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(
     pairs=st.lists(
         st.tuples(st.from_regex(r"[a-zA-Z][a-zA-Z0-9_-]{0,8}", fullmatch=True), _VALUES)

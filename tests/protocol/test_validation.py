@@ -19,9 +19,11 @@ from bbbfleet.protocol.validation import (
     first_violation,
     get_meeting_info_violations,
     is_meeting_running_violations,
+    is_valid_url,
     java_length,
     join_violations,
     meeting_id_violations,
+    presentation_upload_url_violations,
     send_chat_message_violations,
 )
 from bbbfleet.protocol.xml import render_error
@@ -230,7 +232,7 @@ def test_is_breakout_itself_is_not_validated() -> None:
 # --- create controller checks ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("meeting_id", [" room-1", "room-1 ", "room\x00-1", "\troom-1", ""])
+@pytest.mark.parametrize("meeting_id", [" room-1", "room-1 ", "room\x00-1", "\troom-1", "room-1\n"])
 def test_untrimmed_meeting_id_is_invalid(meeting_id: str) -> None:
     error = create_controller_error(params(name="Room", meetingID=meeting_id))
     assert error == E.MEETING_ID_INVALID
@@ -447,7 +449,7 @@ _ID_CHARS = st.characters(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.text(_ID_CHARS, min_size=2, max_size=256).filter(lambda s: s == s.strip(" ")))
 def test_any_plain_meeting_id_of_2_to_256_chars_passes(meeting_id: str) -> None:
     values = params(name="Room", meetingID=meeting_id)
@@ -482,3 +484,53 @@ def test_password_validity_follows_its_utf16_length(password: str) -> None:
     violations = create_violations(params(name="Room", meetingID="room", moderatorPW=password))
     units = len(password.encode("utf-16-le")) // 2
     assert (violations == []) == (2 <= units <= 64)
+
+
+# --- presentationUploadExternalUrl (§5.1) ------------------------------------------------------
+
+# Verdicts of ``new java.net.URL(s).toURI()`` on a JVM.
+JAVA_URL_VERDICTS = [
+    ("https://lms.example.org/upload?m=%%MEETINGID%%&u=%%USERID%%&n=%%USERNAME%%", True),
+    ("ftp://files.example.org/x", True),
+    ("mailto:x@y.org", True),
+    ("HTTPS://X.ORG/", True),
+    ("http:foo", True),
+    ("file:///tmp/x", True),
+    ("https://[::1]:99/x", True),
+    ("https://u:p@x.org/", True),
+    ("https://x.org:/", True),
+    ("https://x.org:8080/x", True),
+    ("https://x.org/ü", True),
+    ("not a url", False),
+    ("http://", False),
+    ("javascript:alert(1)", False),
+    ("data:text/plain,hi", False),
+    ("//x.org/a", False),
+    ("https://exa mple.org/", False),
+    ("https://x.org/?q=%zz", False),
+    ("https://x.org/?a={b}", False),
+    ("https://x.org:abc/", False),
+    ("https://u:p@x.org:x/", False),
+    ("https://x.org/a#b#c", False),
+]
+
+
+@pytest.mark.parametrize(("url", "valid"), JAVA_URL_VERDICTS)
+def test_is_valid_url_agrees_with_java(url: str, valid: bool) -> None:
+    assert is_valid_url(url) is valid
+
+
+def test_presentation_upload_url_violation() -> None:
+    bad = params(presentationUploadExternalUrl="not a url")
+    error = first_violation(presentation_upload_url_violations(bad))
+    assert rendered(error) == example("create-invalid-presentationUploadExternalUrl.xml")
+
+
+def test_presentation_upload_url_is_checked_sanitised_and_only_when_present() -> None:
+    assert presentation_upload_url_violations(params()) == []
+    assert (
+        presentation_upload_url_violations(
+            params(presentationUploadExternalUrl=" https://lms.example.org/up\n")
+        )
+        == []
+    )

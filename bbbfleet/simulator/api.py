@@ -1,0 +1,376 @@
+"""The BBB HTTP API of a simulated server: ``/bigbluebutton/api/...`` and the client URL.
+
+Each handler is parse → authorise (checksum, content type, validation; REFERENCE.md §2, §3) →
+one ``SimulatedServer`` call → render with ``bbbfleet.protocol``.  Handlers receive the server
+they act for, so the same routes serve one server per port or many under ``/<n>/``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from bbbfleet.protocol import errors as E
+from bbbfleet.protocol import responses, validation
+from bbbfleet.protocol.calls import CALLS, FORM_TYPES, ApiCall, body_type_allowed, media_type
+from bbbfleet.protocol.checksum import ChecksumResult, verify
+from bbbfleet.protocol.errors import ApiError
+from bbbfleet.protocol.params import ApiParams, ParamsNotUtf8, encode_component, parse_pairs
+from bbbfleet.protocol.xml import (
+    JSON_MEDIA_TYPE,
+    XML_MEDIA_TYPE,
+    render_error,
+    render_error_json,
+    render_multi_error,
+)
+from bbbfleet.simulator.model import Faults, GuestStatus
+from bbbfleet.simulator.server import CLIENT_PATH, Refused, SimulatedServer
+from bbbfleet.simulator.specs import CreateSpec, JoinSpec
+
+API_PREFIX = "/bigbluebutton/api"
+NO_CACHE = {"Cache-Control": "no-cache"}
+GARBAGE = "<response><returncode>SUCCESS</returncode><meetings><meeting><meetingID>trunc"
+ERROR_PAGE = "<html><body><h1>HTTP Status 500 – Internal Server Error</h1></body></html>"
+
+ServerResolver = Callable[[Request], SimulatedServer | None]
+
+
+@dataclass(frozen=True, slots=True)
+class ApiRequest:
+    """One parsed API request."""
+
+    call: ApiCall
+    params: ApiParams
+    raw_query: bytes
+    body: bytes
+    content_type: str | None
+    accept: str | None
+
+
+ApiHandler = Callable[[SimulatedServer, ApiRequest], Response]
+
+
+# --- rendering ----------------------------------------------------------------------------------
+
+
+def xml(body: str) -> Response:
+    return Response(body, 200, NO_CACHE, media_type=XML_MEDIA_TYPE)
+
+
+def failure(request: ApiRequest, error: ApiError) -> Response:
+    """An ``invalid()`` answer, XML unless the client prefers JSON (REFERENCE.md §1.2)."""
+    if responses.error_wants_json(request.accept):
+        body = render_error_json(error.key, error.message)
+        return Response(body, 200, NO_CACHE, media_type=JSON_MEDIA_TYPE)
+    return xml(render_error(error.key, error.message))
+
+
+def redirect(location: str) -> Response:
+    """A 302 with the Location exactly as given (RedirectResponse would re-quote it); a
+    non-ASCII base URL from a join parameter goes out as its UTF-8 bytes."""
+    raw = location if location.isascii() else location.encode("utf-8").decode("latin-1")
+    return Response(status_code=302, headers={"Location": raw, **NO_CACHE})
+
+
+# --- authorisation ------------------------------------------------------------------------------
+
+
+def checksum_error(server: SimulatedServer, request: ApiRequest) -> ApiError | None:
+    """The checksum group, validated before every other constraint (REFERENCE.md §2.3)."""
+    if not server.secret:  # an empty securitySalt accepts every checksum
+        return None
+    # bbb-web takes the checksum value from the merged parameters (a POST body may carry it) but
+    # hashes only the raw query string.
+    supplied = request.params.get("checksum")
+    form_body = None if supplied is None else f"checksum={encode_component(supplied)}".encode()
+    result, _secret = verify(
+        request.call.name,
+        request.raw_query,
+        [server.secret],
+        server.properties.supported_checksum_algorithms,
+        form_body=form_body,
+    )
+    # Missing and wrong checksums share the key; "Checksums do not match" is the canonical text.
+    return None if result is ChecksumResult.VALID else E.CHECKSUM_MISMATCH
+
+
+def content_type_violations(request: ApiRequest) -> list[ApiError]:
+    if request.body and not body_type_allowed(request.call, request.content_type):
+        return [E.UNSUPPORTED_CONTENT_TYPE]
+    return []
+
+
+def refusal(
+    server: SimulatedServer, request: ApiRequest, violations: Callable[[], list[ApiError]]
+) -> ApiError | None:
+    """The error bbb-web's ValidationService answers with, or None when the request passes."""
+    error = checksum_error(server, request)
+    if error is not None:
+        return error
+    return validation.first_violation([*content_type_violations(request), *violations()])
+
+
+# --- the API calls ------------------------------------------------------------------------------
+
+
+def version(server: SimulatedServer, request: Request) -> Response:
+    if request.headers.get("content-type") == "application/json":
+        body = responses.version_json(server.server_url, server.properties.bbb_version)
+        return Response(body, 200, NO_CACHE, media_type=JSON_MEDIA_TYPE)
+    return xml(responses.version_xml(server.server_url, server.properties.bbb_version))
+
+
+def create(server: SimulatedServer, request: ApiRequest) -> Response:
+    params = request.params
+    if "presentationUploadExternalUrl" in params:
+        # bbb-web then skips every other check, the checksum included (REFERENCE.md §5.1).
+        error = validation.first_violation(validation.presentation_upload_url_violations(params))
+    else:
+        error = refusal(server, request, lambda: validation.create_violations(params))
+    error = error or validation.create_controller_error(params)
+    if error is not None:
+        return failure(request, error)
+    try:
+        outcome = server.create_meeting(CreateSpec.from_params(params, server.properties))
+    except Refused as refused:
+        if refused.error is E.NON_UNIQUE_VOICE_BRIDGE:
+            return xml(render_multi_error([(refused.error.key, refused.error.message)]))
+        return failure(request, refused.error)
+    notice = E.DUPLICATE_WARNING if outcome.duplicate else None
+    return xml(responses.create_xml(server.snapshot(outcome.meeting), notice))
+
+
+def join(server: SimulatedServer, request: ApiRequest) -> Response:
+    params = request.params
+    error_base = responses.join_error_base(params, server.server_url)
+    meeting = server.find_meeting(params.sanitised("meetingID"))
+    error = refusal(
+        server, request, lambda: validation.join_violations(params, meeting is not None, False)
+    )
+    if error is not None or meeting is None:
+        error = error or E.MEETING_FORCIBLY_ENDED
+        return redirect(responses.join_error_location(error_base, error))
+    spec = JoinSpec.from_params(params)
+    try:
+        user = server.join(meeting, spec)
+    except Refused as refused:
+        if responses.join_error_is_redirect(refused.error):
+            return redirect(responses.join_error_location(error_base, refused.error))
+        return failure(request, refused.error)
+    client_url = server.client_url(user.session_token)
+    if spec.redirect:
+        return redirect(client_url)
+    return xml(
+        responses.join_xml(
+            meeting.internal_id,
+            user.internal_id,
+            user.auth_token,
+            user.session_token,
+            user.guest_status.value,
+            client_url,
+        )
+    )
+
+
+def end(server: SimulatedServer, request: ApiRequest) -> Response:
+    params = request.params
+    meeting = server.find_meeting(params.sanitised("meetingID"))
+    error = refusal(server, request, lambda: validation.end_violations(params, meeting is not None))
+    if error is not None or meeting is None:
+        return failure(request, error or E.NOT_FOUND)
+    server.end_meeting(meeting)
+    return xml(responses.end_xml())
+
+
+def is_meeting_running(server: SimulatedServer, request: ApiRequest) -> Response:
+    params = request.params
+    error = refusal(server, request, lambda: validation.is_meeting_running_violations(params))
+    if error is not None:
+        return failure(request, error)
+    meeting = server.find_meeting(params.sanitised("meetingID"))
+    running = meeting is not None and server.is_running(meeting)
+    return xml(responses.is_meeting_running_xml(running))
+
+
+def get_meeting_info(server: SimulatedServer, request: ApiRequest) -> Response:
+    params = request.params
+    meeting = server.find_meeting(params.sanitised("meetingID"))
+    error = refusal(
+        server, request, lambda: validation.get_meeting_info_violations(params, meeting is not None)
+    )
+    if error is not None or meeting is None:
+        return failure(request, error or E.NOT_FOUND)
+    return xml(responses.get_meeting_info_xml(server.snapshot(meeting)))
+
+
+def get_meetings(server: SimulatedServer, request: ApiRequest) -> Response:
+    error = refusal(server, request, list)
+    if error is not None:
+        return failure(request, error)
+    blocks = [
+        responses.meeting_block(server.snapshot(meeting, listing=True))
+        for meeting in server.live_meetings()
+    ]
+    return xml(responses.get_meetings_xml(blocks))
+
+
+def get_sessions(server: SimulatedServer, request: ApiRequest) -> Response:
+    error = refusal(server, request, list)
+    if error is not None:
+        return failure(request, error)
+    sessions = [
+        (meeting.internal_id, meeting.name, user.full_name)
+        for meeting, user in server.session_users()
+    ]
+    return xml(responses.get_sessions_xml(sessions))
+
+
+def send_chat_message(server: SimulatedServer, request: ApiRequest) -> Response:
+    params = request.params
+    error = refusal(server, request, lambda: validation.send_chat_message_violations(params))
+    if error is not None:
+        return failure(request, error)
+    meeting = server.find_meeting(params.sanitised("meetingID"))
+    if meeting is None or not server.is_running(meeting):
+        return failure(request, E.CHAT_MEETING_NOT_FOUND)
+    server.send_chat_message(meeting, params.get("message", ""), params.get("userName"))
+    return xml(responses.send_chat_message_xml())
+
+
+def sign_out(server: SimulatedServer, request: ApiRequest) -> Response:
+    server.sign_out(request.params.get("sessionToken"))
+    return xml(responses.sign_out_xml())
+
+
+HANDLERS: dict[str, ApiHandler] = {
+    "create": create,
+    "join": join,
+    "end": end,
+    "isMeetingRunning": is_meeting_running,
+    "getMeetingInfo": get_meeting_info,
+    "getMeetings": get_meetings,
+    "getSessions": get_sessions,
+    "sendChatMessage": send_chat_message,
+    "signOut": sign_out,
+}
+
+
+# --- the HTML5 client ---------------------------------------------------------------------------
+
+_PAGE = (
+    "<!DOCTYPE html>\n<html><head><title>BigBlueButton</title></head><body><p>{}</p></body></html>"
+)
+
+
+def client_join(server: SimulatedServer, request: Request) -> Response:
+    """Opening the join URL in a browser: the user becomes an attendee (or waits as a guest)."""
+    user = server.attend(request.query_params.get("sessionToken", ""))
+    if user is None:
+        return HTMLResponse(_PAGE.format("Invalid session token."), status_code=404)
+    if user.guest_status is GuestStatus.WAIT:
+        return HTMLResponse(_PAGE.format("Please wait for a moderator to approve you joining."))
+    return HTMLResponse(_PAGE.format("You are in the meeting."))
+
+
+# --- routing ------------------------------------------------------------------------------------
+
+
+async def read_request(request: Request, call: ApiCall) -> ApiRequest:
+    """Query and body parameters merged as bbb-web merges them (first value wins)."""
+    raw_query: bytes = request.scope["query_string"]
+    body = await request.body()
+    content_type = request.headers.get("content-type")
+    pairs = parse_pairs(raw_query)
+    kind = media_type(content_type)
+    if body and kind == "application/x-www-form-urlencoded":
+        pairs += parse_pairs(body)
+    elif body and kind in FORM_TYPES:
+        form = await request.form()
+        pairs += [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
+    return ApiRequest(
+        call,
+        ApiParams.from_pairs(pairs),
+        raw_query,
+        body,
+        content_type,
+        request.headers.get("accept"),
+    )
+
+
+async def injected_fault(faults: Faults) -> Response | None:
+    """The fault switches of a server: latency first, then a 500 or a garbled answer."""
+    if faults.slow_ms > 0:
+        await asyncio.sleep(faults.slow_ms / 1000)
+    if faults.error:
+        return HTMLResponse(ERROR_PAGE, status_code=500)
+    if faults.garbage:
+        return Response(GARBAGE, 200, NO_CACHE, media_type=XML_MEDIA_TYPE)
+    return None
+
+
+def _api_endpoint(
+    call: ApiCall, handler: ApiHandler, resolve: ServerResolver
+) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        server = resolve(request)
+        if server is None:
+            return PlainTextResponse("Not Found", status_code=404)
+        fault = await injected_fault(server.faults)
+        if fault is not None:
+            return fault
+        try:
+            api_request = await read_request(request, call)
+        except ParamsNotUtf8:
+            return xml(render_error(E.PARAMS_NOT_UTF8.key, E.PARAMS_NOT_UTF8.message))
+        return handler(server, api_request)
+
+    return endpoint
+
+
+def _version_endpoint(resolve: ServerResolver) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        server = resolve(request)
+        if server is None:
+            return PlainTextResponse("Not Found", status_code=404)
+        fault = await injected_fault(server.faults)
+        return fault or version(server, request)
+
+    return endpoint
+
+
+def _client_endpoint(resolve: ServerResolver) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        server = resolve(request)
+        if server is None:
+            return PlainTextResponse("Not Found", status_code=404)
+        return client_join(server, request)
+
+    return endpoint
+
+
+def api_routes(resolve: ServerResolver) -> list[BaseRoute]:
+    """The BBB API and client routes; methods not listed for a call get Starlette's 405, unknown
+    calls its 404 (neither is a BBB document, as on a real server)."""
+    version_endpoint = _version_endpoint(resolve)
+    version_methods = ["GET", "POST"]
+    routes: list[BaseRoute] = [
+        Route(API_PREFIX, version_endpoint, methods=version_methods),
+        Route(f"{API_PREFIX}/", version_endpoint, methods=version_methods),
+        Route("/bigbluebutton/", version_endpoint, methods=version_methods),
+    ]
+    for name, handler in HANDLERS.items():
+        call = CALLS[name]
+        routes.append(
+            Route(
+                f"{API_PREFIX}/{name}",
+                _api_endpoint(call, handler, resolve),
+                methods=sorted(call.methods),
+            )
+        )
+    routes.append(Route(CLIENT_PATH, _client_endpoint(resolve), methods=["GET"]))
+    return routes

@@ -1,0 +1,165 @@
+"""The control API of a simulated server, under ``/_sim/`` (JSON, no checksum).
+
+It lets a test or an operator do what happens outside the BBB API: users leaving, a meeting
+ended from the client, guests admitted, media switched on, faults injected.
+
+    GET    /_sim/state                                  everything the server holds
+    POST   /_sim/reset                                  forget all meetings, sessions, faults
+    GET    /_sim/faults                                 {"slow": ms, "error": bool, "garbage": bool}
+    POST   /_sim/faults                                 set some of them (same keys)
+    DELETE /_sim/faults                                 clear them
+    POST   /_sim/meetings/{meetingID}/leave             {"userID": "…"} or {"all": true}
+    POST   /_sim/meetings/{meetingID}/end               end it as from the client
+    POST   /_sim/meetings/{meetingID}/users/{userID}    {"isPresenter", "isListeningOnly",
+                                                         "hasJoinedVoice", "hasVideo": bool}
+    POST   /_sim/meetings/{meetingID}/guests/{userID}   {"allow": bool}
+
+``meetingID`` may be the external or the internal ID, ``userID`` the external or internal one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from bbbfleet.simulator.model import User
+from bbbfleet.simulator.server import SimulatedServer, UnknownMeeting, UnknownUser
+
+ServerResolver = Callable[[Request], SimulatedServer | None]
+ControlHandler = Callable[[SimulatedServer, Request, dict[str, Any]], JSONResponse]
+PREFIX = "/_sim"
+
+
+class BadRequest(ValueError):
+    pass
+
+
+def _problem(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+async def _json_body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise BadRequest(f"the body is not JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise BadRequest("the body must be a JSON object")
+    return data
+
+
+def _flag(body: dict[str, Any], name: str) -> bool | None:
+    value = body.get(name)
+    if value is None or isinstance(value, bool):
+        return value
+    raise BadRequest(f"{name} must be true or false")
+
+
+def _users(users: list[User]) -> JSONResponse:
+    return JSONResponse({"users": [user.to_json() for user in users]})
+
+
+def state(server: SimulatedServer, _request: Request, _body: dict[str, Any]) -> JSONResponse:
+    return JSONResponse(server.to_json())
+
+
+def reset(server: SimulatedServer, _request: Request, _body: dict[str, Any]) -> JSONResponse:
+    server.reset()
+    return JSONResponse(server.to_json())
+
+
+def get_faults(server: SimulatedServer, _request: Request, _body: dict[str, Any]) -> JSONResponse:
+    return JSONResponse(server.faults.to_json())
+
+
+def set_faults(server: SimulatedServer, _request: Request, body: dict[str, Any]) -> JSONResponse:
+    slow = body.get("slow")
+    if slow is not None and (isinstance(slow, bool) or not isinstance(slow, int) or slow < 0):
+        raise BadRequest("slow must be a number of milliseconds")
+    faults = server.set_faults(
+        slow_ms=slow, error=_flag(body, "error"), garbage=_flag(body, "garbage")
+    )
+    return JSONResponse(faults.to_json())
+
+
+def clear_faults(server: SimulatedServer, _request: Request, _body: dict[str, Any]) -> JSONResponse:
+    return JSONResponse(server.clear_faults().to_json())
+
+
+def leave(server: SimulatedServer, request: Request, body: dict[str, Any]) -> JSONResponse:
+    user_id = body.get("userID")
+    if body.get("all") is True:
+        user_id = None
+    elif not isinstance(user_id, str):
+        raise BadRequest('give {"userID": "…"} or {"all": true}')
+    return _users(server.leave(request.path_params["meeting_id"], user_id))
+
+
+def end(server: SimulatedServer, request: Request, _body: dict[str, Any]) -> JSONResponse:
+    server.end_from_client(request.path_params["meeting_id"])
+    return JSONResponse({"ended": True})
+
+
+def set_media(server: SimulatedServer, request: Request, body: dict[str, Any]) -> JSONResponse:
+    users = server.set_media(
+        request.path_params["meeting_id"],
+        request.path_params["user_id"],
+        is_presenter=_flag(body, "isPresenter"),
+        is_listening_only=_flag(body, "isListeningOnly"),
+        has_joined_voice=_flag(body, "hasJoinedVoice"),
+        has_video=_flag(body, "hasVideo"),
+    )
+    return _users(users)
+
+
+def decide_guest(server: SimulatedServer, request: Request, body: dict[str, Any]) -> JSONResponse:
+    allow = _flag(body, "allow")
+    if allow is None:
+        raise BadRequest('give {"allow": true} or {"allow": false}')
+    users = server.decide_guest(
+        request.path_params["meeting_id"], request.path_params["user_id"], allow
+    )
+    return _users(users)
+
+
+def _endpoint(
+    handler: ControlHandler, resolve: ServerResolver
+) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        server = resolve(request)
+        if server is None:
+            return _problem(404, "no such server")
+        try:
+            return handler(server, request, await _json_body(request))
+        except BadRequest as exc:
+            return _problem(400, str(exc))
+        except UnknownMeeting as exc:
+            return _problem(404, f"no meeting {exc.args[0]!r} on this server")
+        except UnknownUser as exc:
+            return _problem(404, f"no user {exc.args[0]!r} in this meeting")
+
+    return endpoint
+
+
+def control_routes(resolve: ServerResolver) -> list[BaseRoute]:
+    meeting = f"{PREFIX}/meetings/{{meeting_id:path}}"
+    table: list[tuple[str, ControlHandler, list[str]]] = [
+        (f"{PREFIX}/state", state, ["GET"]),
+        (f"{PREFIX}/reset", reset, ["POST"]),
+        (f"{PREFIX}/faults", get_faults, ["GET"]),
+        (f"{PREFIX}/faults", set_faults, ["POST", "PUT"]),
+        (f"{PREFIX}/faults", clear_faults, ["DELETE"]),
+        (f"{meeting}/leave", leave, ["POST"]),
+        (f"{meeting}/end", end, ["POST"]),
+        (f"{meeting}/users/{{user_id}}", set_media, ["POST"]),
+        (f"{meeting}/guests/{{user_id}}", decide_guest, ["POST"]),
+    ]
+    return [Route(path, _endpoint(handler, resolve), methods=m) for path, handler, m in table]

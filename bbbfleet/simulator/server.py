@@ -1,0 +1,467 @@
+"""``SimulatedServer``: the state and behaviour of one BBB 3.0 server, without any HTTP.
+
+The HTTP layer (``api``) parses and authorises a request, then calls one method here and renders
+what comes back; the control API and tests call the same methods in-process.  Nothing here knows
+about sockets, so one process can hold many servers.
+
+Time-driven rules (REFERENCE.md §8) are applied lazily: every public method first ends the
+meetings whose time is up according to the server's clock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import string
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from bbbfleet.protocol import errors as E
+from bbbfleet.protocol.errors import ApiError
+from bbbfleet.protocol.responses import MeetingSnapshot
+from bbbfleet.simulator.clock import Clock, millis, system_clock
+from bbbfleet.simulator.model import (
+    BbbProperties,
+    ChatMessage,
+    EndedMeeting,
+    Faults,
+    GuestStatus,
+    Meeting,
+    Presence,
+    Role,
+    Session,
+    User,
+)
+from bbbfleet.simulator.specs import CreateSpec, JoinSpec
+
+ALPHANUMERIC = string.ascii_letters + string.digits
+LOWER_ALPHANUMERIC = string.ascii_lowercase + string.digits
+VOICE_BRIDGE_ATTEMPTS = 10
+CLIENT_PATH = "/html5client/join"
+
+
+class Refused(Exception):
+    """bbb-web refuses the request with one of its errors."""
+
+    def __init__(self, error: ApiError) -> None:
+        super().__init__(f"{error.key}: {error.message}")
+        self.error = error
+
+
+class UnknownMeeting(LookupError):
+    """The control API named a meeting this server does not hold."""
+
+
+class UnknownUser(LookupError):
+    """The control API named a user who is not in that meeting."""
+
+
+@dataclass(frozen=True, slots=True)
+class CreateOutcome:
+    meeting: Meeting
+    duplicate: bool  # the meeting already existed: answered with duplicateWarning
+
+
+def sha1_hex(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+class SimulatedServer:
+    """One simulated BBB server: its secret, meetings, users and sessions."""
+
+    def __init__(
+        self,
+        secret: str,
+        *,
+        name: str = "sim",
+        server_url: str = "http://127.0.0.1",
+        clock: Clock = system_clock,
+        rng: random.Random | None = None,
+        properties: BbbProperties | None = None,
+    ) -> None:
+        self.secret = secret
+        self.name = name
+        # serverURL of bbb-web: client redirects, graphql URLs and the default join error page.
+        self.server_url = server_url
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self.properties = properties or BbbProperties()
+        self.faults = Faults()
+        self.meetings: dict[str, Meeting] = {}  # by internal ID, in creation order
+        self.sessions: dict[str, Session] = {}  # by session token, in join order
+        self.ended: deque[EndedMeeting] = deque(maxlen=1000)
+
+    # --- time ---------------------------------------------------------------------------------
+
+    def now(self) -> int:
+        return millis(self.clock)
+
+    def expire(self) -> None:
+        """End every meeting whose time is up (no join within 5 min, 1 min after the last user
+        left, duration reached)."""
+        now = self.now()
+        for meeting in list(self.meetings.values()):
+            reason = meeting.expiry_reason(now)
+            if reason is not None:
+                self._remove(meeting, reason, now)
+
+    # --- lookups ------------------------------------------------------------------------------
+
+    def find_meeting(self, meeting_id: str | None) -> Meeting | None:
+        """``ServiceUtils.findMeetingFromMeetingID``: an internal ID (or a prefix of one), else
+        the meeting whose internal ID starts with ``sha1(meetingID)`` (REFERENCE.md §3.2)."""
+        self.expire()
+        if not meeting_id:
+            return None
+        for meeting in self.meetings.values():
+            if meeting.internal_id.startswith(meeting_id):
+                return meeting
+        return self._with_external_id(meeting_id)
+
+    def _with_external_id(self, meeting_id: str) -> Meeting | None:
+        prefix = sha1_hex(meeting_id)
+        for meeting in self.meetings.values():
+            if meeting.internal_id.startswith(prefix):
+                return meeting
+        return None
+
+    def live_meetings(self) -> list[Meeting]:
+        self.expire()
+        return list(self.meetings.values())
+
+    def session_users(self) -> Iterator[tuple[Meeting, User]]:
+        """Every user session, in the order they were created (getSessions)."""
+        self.expire()
+        for session in self.sessions.values():
+            meeting = self.meetings[session.internal_meeting_id]
+            yield meeting, meeting.users[session.internal_user_id]
+
+    def is_running(self, meeting: Meeting) -> bool:
+        return meeting.is_running(self.now(), self.properties.users_timeout_ms)
+
+    def snapshot(self, meeting: Meeting, *, listing: bool = False) -> MeetingSnapshot:
+        return meeting.snapshot(self.now(), self.properties.users_timeout_ms, listing=listing)
+
+    def client_url(self, session_token: str) -> str:
+        """``defaultHTML5ClientUrl?sessionToken=…``: where a successful join sends the browser."""
+        return f"{self.server_url}{CLIENT_PATH}?sessionToken={session_token}"
+
+    # --- API calls ----------------------------------------------------------------------------
+
+    def create_meeting(self, spec: CreateSpec) -> CreateOutcome:
+        """``create`` after validation (REFERENCE.md §5.1 steps 2-6)."""
+        self.expire()
+        parent: Meeting | None = None
+        if spec.is_breakout:
+            if spec.parent_meeting_id is None:
+                raise Refused(E.PARENT_MEETING_ID_MISSING)
+            parent = self.find_meeting(spec.parent_meeting_id)
+            if parent is None:
+                raise Refused(E.PARENT_MEETING_DOES_NOT_EXIST)
+        existing = self._with_external_id(spec.meeting_id)
+        voice_bridge = spec.voice_bridge or self._draw_voice_bridge()
+        web_voice = spec.web_voice or voice_bridge
+        if existing is None and not self._voice_in_use(voice_bridge, web_voice):
+            meeting = self._new_meeting(spec, voice_bridge, web_voice, parent)
+            self.meetings[meeting.internal_id] = meeting
+            if parent is not None:
+                parent.breakout_rooms.append(meeting.internal_id)
+            return CreateOutcome(meeting, duplicate=False)
+        if existing is not None:
+            same_passwords = (
+                spec.attendee_pw == existing.attendee_pw
+                and spec.moderator_pw == existing.moderator_pw
+            )
+            if same_passwords or (spec.attendee_pw is None and spec.moderator_pw is None):
+                return CreateOutcome(existing, duplicate=True)
+            raise Refused(E.ID_NOT_UNIQUE)
+        raise Refused(E.NON_UNIQUE_VOICE_BRIDGE)
+
+    def _new_meeting(
+        self, spec: CreateSpec, voice_bridge: str, web_voice: str, parent: Meeting | None
+    ) -> Meeting:
+        create_time = self.now()
+        return Meeting(
+            meeting_id=spec.meeting_id,
+            internal_id=f"{sha1_hex(spec.meeting_id)}-{create_time}",
+            name=spec.name,
+            create_time=create_time,
+            attendee_pw=spec.attendee_pw or self._random(ALPHANUMERIC, 8),
+            moderator_pw=spec.moderator_pw or self._random(ALPHANUMERIC, 8),
+            voice_bridge=voice_bridge,
+            web_voice=web_voice,
+            dial_number=spec.dial_number,
+            duration=spec.duration,
+            max_participants=spec.max_participants,
+            record=spec.record,
+            metadata=dict(spec.metadata),
+            logout_url=spec.logout_url or self._default_logout_url(),
+            guest_policy=spec.guest_policy,
+            authenticated_guest=self.properties.authenticated_guest,
+            expire_if_no_user_joined_minutes=spec.expire_if_no_user_joined_minutes,
+            expire_when_last_user_left_minutes=spec.expire_when_last_user_left_minutes,
+            is_breakout=parent is not None,
+            parent_meeting_id=parent.internal_id if parent is not None else "bbb-none",
+            sequence=spec.sequence,
+            free_join=spec.free_join,
+        )
+
+    def _default_logout_url(self) -> str:
+        configured = self.properties.logout_url
+        return self.server_url if configured == "default" else configured
+
+    def _draw_voice_bridge(self) -> str:
+        """Up to 10 draws of ``randomNumeric(5)`` for a number no live meeting uses."""
+        candidate = ""
+        for _ in range(VOICE_BRIDGE_ATTEMPTS):
+            candidate = self._random(string.digits, self.properties.voice_bridge_digits)
+            if not self._voice_in_use(candidate, candidate):
+                break
+        return candidate
+
+    def _voice_in_use(self, voice_bridge: str, web_voice: str) -> bool:
+        return any(
+            m.voice_bridge == voice_bridge or m.web_voice == web_voice
+            for m in self.meetings.values()
+        )
+
+    def join(self, meeting: Meeting, spec: JoinSpec) -> User:
+        """``join`` after validation (REFERENCE.md §5.2 steps 2-8): registers the user and
+        opens a session; the user becomes an attendee only when the client is opened."""
+        self.expire()
+        if spec.create_time is not None and spec.create_time != meeting.create_time:
+            raise Refused(E.MISMATCH_CREATE_TIME)
+        role = self._role(meeting, spec)
+        status = meeting.guest_status_for(role, spec.guest, spec.authenticated, spec.guest_given)
+        internal_id = "w_" + self._random(LOWER_ALPHANUMERIC, 12)
+        external_id = spec.user_id or internal_id
+        if not spec.bot and self._is_full(meeting, external_id):
+            raise Refused(E.MAX_PARTICIPANTS_REACHED)
+        if status is GuestStatus.DENY:
+            raise Refused(E.GUEST_DENIED)
+        user = User(
+            internal_id=internal_id,
+            external_id=external_id,
+            full_name=spec.full_name,
+            role=role,
+            guest_status=status,
+            auth_token=self._random(LOWER_ALPHANUMERIC, 12),
+            session_token=self._random(LOWER_ALPHANUMERIC, 16),
+            registered_at=self.now(),
+            customdata=dict(spec.userdata),
+            guest=spec.guest,
+            bot=spec.bot,
+        )
+        meeting.users[user.internal_id] = user
+        self.sessions[user.session_token] = Session(
+            user.session_token, meeting.internal_id, user.internal_id
+        )
+        return user
+
+    @staticmethod
+    def _role(meeting: Meeting, spec: JoinSpec) -> Role:
+        if spec.role is not None:
+            return spec.role
+        if spec.password is not None:
+            if spec.password == meeting.moderator_pw:
+                return Role.MODERATOR
+            if spec.password == meeting.attendee_pw:
+                return Role.VIEWER
+            raise Refused(E.WRONG_PASSWORD)
+        if not meeting.moderator_pw and not meeting.attendee_pw:
+            raise Refused(E.ROLE_REQUIRED_NO_PASSWORDS)
+        raise Refused(E.ROLE_OR_PASSWORD_REQUIRED)
+
+    def _is_full(self, meeting: Meeting, external_id: str) -> bool:
+        """maxParticipants counts distinct external user IDs; someone already counted may come
+        back (a re-join), bots are never counted."""
+        if meeting.max_participants <= 0:
+            return False
+        now, timeout = self.now(), self.properties.users_timeout_ms
+        seated = {
+            u.external_id
+            for u in meeting.users.values()
+            if not u.bot and u.holds_seat(now, timeout)
+        }
+        return external_id not in seated and len(seated) >= meeting.max_participants
+
+    def end_meeting(self, meeting: Meeting, reason: str = "end") -> None:
+        """``end`` (or the end button in the client): bbb-web drops the meeting at once."""
+        if meeting.internal_id in self.meetings:
+            self._remove(meeting, reason, self.now())
+
+    def sign_out(self, session_token: str | None) -> bool:
+        """``signOut``: forget the session; the user stays in the meeting until they leave."""
+        return session_token is not None and self.sessions.pop(session_token, None) is not None
+
+    def send_chat_message(self, meeting: Meeting, message: str, user_name: str | None) -> None:
+        meeting.chat.append(ChatMessage(user_name or "System", message, self.now()))
+
+    # --- the HTML5 client ---------------------------------------------------------------------
+
+    def attend(self, session_token: str) -> User | None:
+        """The browser followed the join redirect: the user enters the meeting (or the guest
+        lobby, while waiting for approval).  None for an unknown or ended session."""
+        self.expire()
+        session = self.sessions.get(session_token)
+        if session is None:
+            return None
+        meeting = self.meetings[session.internal_meeting_id]
+        user = meeting.users[session.internal_user_id]
+        if user.guest_status is GuestStatus.WAIT:
+            user.presence = Presence.WAITING
+        elif user.guest_status is GuestStatus.ALLOW and not user.online:
+            self._enter(meeting, user)
+        return user
+
+    def _enter(self, meeting: Meeting, user: User) -> None:
+        user.presence = Presence.ONLINE
+        user.joined_at = self.now()
+        user.left_at = None
+        meeting.has_user_joined = True
+        meeting.last_user_left_at = None
+        # The first moderator in becomes presenter, as akka-apps assigns it.
+        if user.role is Role.MODERATOR and not any(u.is_presenter for u in meeting.users.values()):
+            user.is_presenter = True
+
+    def _leave(self, meeting: Meeting, user: User) -> None:
+        was_presenter = user.is_presenter
+        user.presence = Presence.LEFT
+        user.left_at = self.now()
+        user.is_presenter = user.is_listening_only = False
+        user.has_joined_voice = user.has_video = False
+        online = meeting.online_users()
+        if not online:
+            meeting.last_user_left_at = user.left_at
+        elif was_presenter:
+            successor = next((u for u in online if u.role is Role.MODERATOR), None)
+            if successor is not None:
+                successor.is_presenter = True
+
+    # --- control (what happens in the client, or to the server) -------------------------------
+
+    def meeting(self, meeting_id: str) -> Meeting:
+        meeting = self.find_meeting(meeting_id)
+        if meeting is None:
+            raise UnknownMeeting(meeting_id)
+        return meeting
+
+    def users_of(self, meeting: Meeting, user_id: str) -> list[User]:
+        """The users an ID names: by external user ID (all who joined with it) or internal."""
+        found = [u for u in meeting.users.values() if user_id in (u.external_id, u.internal_id)]
+        if not found:
+            raise UnknownUser(user_id)
+        return found
+
+    def leave(self, meeting_id: str, user_id: str | None = None) -> list[User]:
+        """Users close the client: one user (by external or internal ID), or everyone."""
+        meeting = self.meeting(meeting_id)
+        users = list(meeting.users.values()) if user_id is None else self.users_of(meeting, user_id)
+        left = [u for u in users if u.presence in (Presence.ONLINE, Presence.WAITING)]
+        for user in left:
+            self._leave(meeting, user)
+        return left
+
+    def end_from_client(self, meeting_id: str) -> None:
+        """A moderator ends the meeting in the client."""
+        self.end_meeting(self.meeting(meeting_id), reason="client")
+
+    def decide_guest(self, meeting_id: str, user_id: str, allow: bool) -> list[User]:
+        """A moderator admits or denies waiting guests; admitted guests already in the lobby
+        enter the meeting, denied ones lose their session."""
+        meeting = self.meeting(meeting_id)
+        users = [u for u in self.users_of(meeting, user_id) if u.guest_status is GuestStatus.WAIT]
+        for user in users:
+            if allow:
+                user.guest_status = GuestStatus.ALLOW
+                if user.presence is Presence.WAITING:
+                    self._enter(meeting, user)
+            else:
+                user.guest_status = GuestStatus.DENY
+                user.presence = Presence.LEFT
+                self.sessions.pop(user.session_token, None)
+        return users
+
+    def set_media(
+        self,
+        meeting_id: str,
+        user_id: str,
+        *,
+        is_presenter: bool | None = None,
+        is_listening_only: bool | None = None,
+        has_joined_voice: bool | None = None,
+        has_video: bool | None = None,
+    ) -> list[User]:
+        """What users do in the client that getMeetingInfo reports (audio, camera, presenter)."""
+        meeting = self.meeting(meeting_id)
+        users = self.users_of(meeting, user_id)
+        for user in users:
+            if is_presenter is not None:
+                if is_presenter:
+                    for other in meeting.users.values():
+                        other.is_presenter = False
+                user.is_presenter = is_presenter
+            if is_listening_only is not None:
+                user.is_listening_only = is_listening_only
+            if has_joined_voice is not None:
+                user.has_joined_voice = has_joined_voice
+            if has_video is not None:
+                user.has_video = has_video
+        return users
+
+    def set_faults(
+        self, *, slow_ms: int | None = None, error: bool | None = None, garbage: bool | None = None
+    ) -> Faults:
+        if slow_ms is not None:
+            self.faults.slow_ms = max(0, slow_ms)
+        if error is not None:
+            self.faults.error = error
+        if garbage is not None:
+            self.faults.garbage = garbage
+        return self.faults
+
+    def clear_faults(self) -> Faults:
+        self.faults = Faults()
+        return self.faults
+
+    def reset(self) -> None:
+        """Forget every meeting, session and fault (as a freshly installed server)."""
+        self.meetings.clear()
+        self.sessions.clear()
+        self.ended.clear()
+        self.faults = Faults()
+
+    def to_json(self) -> dict[str, Any]:
+        self.expire()
+        now, timeout = self.now(), self.properties.users_timeout_ms
+        return {
+            "name": self.name,
+            "serverURL": self.server_url,
+            "secret": self.secret,
+            "now": now,
+            "faults": self.faults.to_json(),
+            "meetings": [m.to_json(now, timeout) for m in self.meetings.values()],
+            "sessions": [
+                {
+                    "sessionToken": s.token,
+                    "internalMeetingID": s.internal_meeting_id,
+                    "internalUserID": s.internal_user_id,
+                }
+                for s in self.sessions.values()
+            ],
+            "ended": [e.to_json() for e in self.ended],
+        }
+
+    # --- internals ----------------------------------------------------------------------------
+
+    def _remove(self, meeting: Meeting, reason: str, now: int) -> None:
+        internal_id = meeting.internal_id
+        del self.meetings[internal_id]
+        for token in [t for t, s in self.sessions.items() if s.internal_meeting_id == internal_id]:
+            del self.sessions[token]
+        self.ended.append(EndedMeeting(meeting.meeting_id, internal_id, reason, now))
+
+    def _random(self, alphabet: str, length: int) -> str:
+        return "".join(self.rng.choices(alphabet, k=length))
