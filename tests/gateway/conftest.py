@@ -115,14 +115,15 @@ async def start_gateway(database_url: str, **settings: object) -> Gateway:
     fleet = SimulatedFleet(3, base)
     await fleet.start()
     port = free_port()
-    config = Settings(
-        database_url=database_url,
-        public_url=f"http://127.0.0.1:{port}",
-        port=port,
-        cache_seconds=0,
-        backend_timeout=2.0,
-        **settings,  # type: ignore[arg-type]
-    )
+    values: dict[str, object] = {
+        "database_url": database_url,
+        "public_url": f"http://127.0.0.1:{port}",
+        "port": port,
+        "cache_seconds": 0,
+        "backend_timeout": 2.0,
+        **settings,
+    }
+    config = Settings.model_validate(values)
     store = Store(database.create_engine(database_url))
     await database.upgrade(store.engine)
     await store.add_tenant("alpha", ALPHA_SECRET)
