@@ -34,7 +34,7 @@ def _bbb_400(protocol: Any, _msg: str) -> None:
 
 if HttpToolsProtocol is not None:
 
-    class BbbHttpProtocol(HttpToolsProtocol):  # type: ignore[misc,valid-type]
+    class BbbHttpProtocol(HttpToolsProtocol):
         def send_400_response(self, msg: str) -> None:
             _bbb_400(self, msg)
 

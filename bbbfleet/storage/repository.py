@@ -8,17 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, Unpack, cast
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Row, Table, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bbbfleet.storage.models import MeetingRow, ServerRow, TenantRow, TenantSecretRow
 
-tenants = TenantRow.__table__
-tenant_secrets = TenantSecretRow.__table__
-servers = ServerRow.__table__
-meetings = MeetingRow.__table__
+tenants = cast(Table, TenantRow.__table__)
+tenant_secrets = cast(Table, TenantSecretRow.__table__)
+servers = cast(Table, ServerRow.__table__)
+meetings = cast(Table, MeetingRow.__table__)
 
 
 class StorageError(Exception):
@@ -102,6 +103,14 @@ _SERVER_COLUMNS = (
     servers.c.capacity,
     servers.c.enabled,
 )
+
+
+def _meeting(row: Row[Unpack[tuple[Any, ...]]]) -> Meeting:
+    return Meeting(**row._mapping)
+
+
+def _server(row: Row[Unpack[tuple[Any, ...]]]) -> Server:
+    return Server(**row._mapping)
 
 
 class Store:
@@ -190,7 +199,7 @@ class Store:
     async def list_servers(self) -> list[Server]:
         async with self.engine.connect() as conn:
             rows = (await conn.execute(select(*_SERVER_COLUMNS).order_by(servers.c.name))).all()
-        return [Server(*row) for row in rows]
+        return [_server(row) for row in rows]
 
     async def get_server(self, name: str) -> Server:
         async with self.engine.connect() as conn:
@@ -199,7 +208,7 @@ class Store:
             ).first()
         if row is None:
             raise NotFound(f"no server named {name!r}; see 'bbbfleet server list'")
-        return Server(*row)
+        return _server(row)
 
     async def add_server(
         self, name: str, api_url: str, secret: str, capacity: int, enabled: bool = True
@@ -254,7 +263,7 @@ class Store:
                     )
                 )
             ).first()
-        return None if row is None else Meeting(*row)
+        return None if row is None else _meeting(row)
 
     async def find_meeting_by_internal_id(self, tenant_id: int, internal_id: str) -> Meeting | None:
         async with self.engine.connect() as conn:
@@ -266,7 +275,7 @@ class Store:
                     )
                 )
             ).first()
-        return None if row is None else Meeting(*row)
+        return None if row is None else _meeting(row)
 
     async def list_meetings(self, tenant_id: int | None = None) -> list[Meeting]:
         query = select(*_MEETING_COLUMNS).order_by(meetings.c.id)
@@ -274,7 +283,7 @@ class Store:
             query = query.where(meetings.c.tenant_id == tenant_id)
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query)).all()
-        return [Meeting(*row) for row in rows]
+        return [_meeting(row) for row in rows]
 
     async def claim_meeting(self, new: NewMeeting) -> tuple[Meeting, bool]:
         """Insert the meeting's placement, or return the one that exists (True = ours is new).
