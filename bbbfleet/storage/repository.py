@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Unpack, cast
+from typing import Any, cast
 
 from sqlalchemy import Row, Table, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -105,11 +105,11 @@ _SERVER_COLUMNS = (
 )
 
 
-def _meeting(row: Row[Unpack[tuple[Any, ...]]]) -> Meeting:
+def _meeting(row: Row[*tuple[Any, ...]]) -> Meeting:
     return Meeting(**row._mapping)
 
 
-def _server(row: Row[Unpack[tuple[Any, ...]]]) -> Server:
+def _server(row: Row[*tuple[Any, ...]]) -> Server:
     return Server(**row._mapping)
 
 
