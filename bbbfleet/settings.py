@@ -8,10 +8,10 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bbbfleet.protocol.checksum import ALL_ALGORITHMS
 
@@ -35,7 +35,9 @@ class Settings(BaseSettings):
     port: int = 8000
     """Port ``bbbfleet serve`` listens on."""
 
-    checksum_algorithms: list[str] = Field(default_factory=lambda: list(ALL_ALGORITHMS))
+    checksum_algorithms: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(ALL_ALGORITHMS)
+    )
     """Checksum algorithms accepted from clients (BBB's ``supportedChecksumAlgorithms``)."""
 
     backend_checksum_algorithm: str = "sha256"
@@ -99,6 +101,10 @@ def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Se
     if path:
         with open(path, "rb") as handle:
             file_values = tomllib.load(handle)
-    env_settings = Settings()
-    merged = {**file_values, **env_settings.model_dump(exclude_unset=True), **overrides}
-    return Settings.model_validate(merged)
+    in_environment = {key.upper() for key in os.environ}
+    from_file = {
+        key: value
+        for key, value in file_values.items()
+        if f"BBBFLEET_{key.upper()}" not in in_environment
+    }
+    return Settings(**from_file, **overrides)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import tomllib
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import click
 from pydantic import ValidationError
+from pydantic_settings import SettingsError
 
 from bbbfleet.settings import Settings, load_settings
 from bbbfleet.storage import database
@@ -19,8 +21,11 @@ T = TypeVar("T")
 def settings_from(ctx: click.Context, **overrides: Any) -> Settings:
     try:
         return load_settings((ctx.obj or {}).get("config"), **overrides)
-    except ValidationError as exc:
-        raise click.ClickException(f"invalid configuration:\n{exc}") from exc
+    except (ValidationError, SettingsError) as exc:
+        cause = exc.__cause__ or exc
+        raise click.ClickException(f"invalid configuration: {exc}\n{cause}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise click.ClickException(f"the config file is not valid TOML: {exc}") from exc
     except OSError as exc:
         raise click.ClickException(f"cannot read the config file: {exc}") from exc
 
