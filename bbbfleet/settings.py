@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bbbfleet.placement import Strategy
 from bbbfleet.protocol.checksum import ALL_ALGORITHMS
 
 
@@ -59,6 +60,53 @@ class Settings(BaseSettings):
     cache_seconds: float = 2.0
     """How long tenant and server lists are cached in each process.  Changes made with the CLI
     reach running gateways after at most this delay."""
+
+    default_participants: Annotated[int, Field(ge=1)] = 5
+    """Seats a create reserves when it gives no ``maxParticipants`` (a tenant may override)."""
+
+    default_duration_minutes: Annotated[int, Field(ge=1)] = 60
+    """Minutes a create reserves when it gives no ``duration`` (a tenant may override).
+    ``duration`` is never passed on to BBB: it reserves, it does not end meetings."""
+
+    predict_size: bool = True
+    """A create without ``maxParticipants`` for a room that ran before (same tenant and
+    meetingID) reserves that room's recent peak attendance instead of the default."""
+
+    prediction_window_days: float = 30.0
+    """How recent a room's last run must be for its peak to be used as the prediction."""
+
+    placement_strategy: Strategy = Strategy.LEAST_LOADED
+    """``least_loaded`` spreads meetings (most free capacity first); ``best_fit`` packs them
+    (least free capacity that still fits), keeping other servers free for large meetings."""
+
+    create_attempts: Annotated[int, Field(ge=1, le=10)] = 3
+    """Servers a create tries (each failure releases its reservation) before it fails."""
+
+    poller: bool = True
+    """Run the poller in this process (with PostgreSQL only one process polls at a time)."""
+
+    poll_interval: Annotated[float, Field(gt=0)] = 10.0
+    """Seconds between polls of every server's meetings and attendance."""
+
+    poll_timeout: Annotated[float, Field(gt=0)] = 5.0
+    """Seconds a poll of one server may take before it counts as failed."""
+
+    poll_concurrency: Annotated[int, Field(ge=1)] = 200
+    """Servers polled at the same time."""
+
+    unstable_after: Annotated[int, Field(ge=1)] = 1
+    """Consecutive failures after which a server takes no new meetings."""
+
+    offline_after: Annotated[int, Field(ge=1)] = 3
+    """Consecutive failures after which a server is offline: its meetings are re-created on
+    another server at their next create or join."""
+
+    available_after: Annotated[int, Field(ge=1)] = 2
+    """Consecutive successful polls after which an unstable or offline server is available."""
+
+    ended_grace_seconds: Annotated[float, Field(ge=0)] = 30.0
+    """A meeting missing from its server's poll is forgotten only when it is older than this
+    (so a create still in flight is never mistaken for an ended meeting)."""
 
     auto_migrate: bool = True
     """Upgrade the database schema when ``bbbfleet serve`` starts."""

@@ -22,6 +22,7 @@ from types import FrameType
 import click
 
 from bench import deployment, population, report
+from bench.cpu import wait_until_quiet
 from bench.load import LoadGenerator
 from bench.processes import ChildFailed, Children
 from bench.pyload import PythonLoad
@@ -31,6 +32,7 @@ from bench.wrk import Wrk, WrkFailed, find_or_install_wrk
 REPO = Path(__file__).resolve().parent.parent
 RUNNING_MEETINGS = 200
 TARGET_ORDER = ("gateway", "direct", "bare302")
+QUIET = 25.0  # % of one core busy with other work that still counts as a quiet machine
 CALL_ORDER = ("join", "create", "isMeetingRunning", "getMeetings", "302")
 
 
@@ -129,6 +131,14 @@ def _stop_on_sigterm(signum: int, _frame: FrameType | None) -> None:
     help="Processes of the Python fallback generator.",
 )
 @click.option(
+    "--wait-for-quiet",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Before starting, wait up to this many seconds for other processes to leave the CPU "
+    "alone (the machine has 2 cores; other test runs skew the figures).",
+)
+@click.option(
     "--json",
     "json_path",
     default=str(REPO / "var" / "bench" / "last.json"),
@@ -146,6 +156,7 @@ def main(
     generator_kind: str,
     install: bool,
     python_processes: int,
+    wait_for_quiet: int,
     json_path: str,
 ) -> None:
     """Benchmark the gateway (one worker) in front of 3 simulated BBB servers against the
@@ -165,6 +176,12 @@ def main(
         "test gets one and the generator the other (the simulators share them when the gateway "
         "calls them)."
     )
+    busy = wait_until_quiet(QUIET, wait_for_quiet, say)
+    if busy is not None and busy > QUIET:
+        say(
+            f"WARNING: before the start {busy:.0f}% of a core was busy with other work: "
+            "the figures will be disturbed (see other% below; --wait-for-quiet 120 helps)."
+        )
     started = time.monotonic()
     outcomes: list[Outcome] = []
     try:
@@ -200,6 +217,7 @@ def main(
             "platform": platform.platform(),
         },
         "load_generator": generator.name,
+        "busy_before_start_percent_of_one_core": busy,
         "options": {
             "duration": duration,
             "warmup": warmup,

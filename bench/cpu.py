@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import resource
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
@@ -85,3 +85,24 @@ class CpuMeter:
             usage.other = max(0.0, busy - ours)
             usage.stolen = 100 * (machine[1] - self._machine[1]) / wall
         return usage
+
+
+def machine_busy(seconds: float = 1.0) -> float | None:
+    """% of one core the whole machine is busy (plus stolen) over the next ``seconds``."""
+    before = machine_seconds()
+    time.sleep(seconds)
+    after = machine_seconds()
+    if before is None or after is None:
+        return None
+    return 100 * ((after[0] - before[0]) + (after[1] - before[1])) / seconds
+
+
+def wait_until_quiet(limit: float, timeout: float, say: Callable[[str], None]) -> float | None:
+    """Sample the machine until it is below ``limit`` % of a core busy, for up to ``timeout``
+    seconds; return the last reading (None where /proc is missing)."""
+    deadline = time.monotonic() + timeout
+    busy = machine_busy()
+    while busy is not None and busy > limit and time.monotonic() < deadline:
+        say(f"  the machine is busy ({busy:.0f}% of a core); waiting for it to quiet down …")
+        busy = machine_busy(2.0)
+    return busy

@@ -8,6 +8,7 @@ from bbbfleet import __version__
 from bbbfleet.cli.db import db
 from bbbfleet.cli.run import demo, serve, sim
 from bbbfleet.cli.servers import server
+from bbbfleet.cli.status import status
 from bbbfleet.cli.tenants import tenant
 
 
@@ -27,5 +28,5 @@ def main(ctx: click.Context, config: str | None) -> None:
     ctx.obj = {"config": config}
 
 
-for command in (serve, sim, demo, server, tenant, db):
+for command in (serve, sim, demo, status, server, tenant, db):
     main.add_command(command)

@@ -118,9 +118,9 @@ async def _demo(port: int, secret: str, sim_base_port: int, database_path: Path)
     try:
         store = Store(database.create_engine(settings.database_url))
         await database.upgrade(store.engine)
-        await store.add_tenant(DEMO_TENANT, secret)
+        await store.tenants.add(DEMO_TENANT, secret)
         for index, simulated in enumerate(fleet.servers):
-            await store.add_server(f"sim-{index}", simulated.url, simulated.secret, capacity=100)
+            await store.servers.add(f"sim-{index}", simulated.url, simulated.secret, capacity=100)
         await store.close()
         app = create_app(settings)
         server = uvicorn.Server(server_config(app, "127.0.0.1", port))

@@ -44,7 +44,7 @@ def add(ctx: click.Context, name: str, secret: str | None, hostname: str | None)
     secret = _check_secret(secret) if secret else random_secrets.token_hex(24)
 
     async def action(store: Store) -> None:
-        await store.add_tenant(name, secret, hostname.lower() if hostname else None)
+        await store.tenants.add(name, secret, hostname.lower() if hostname else None)
 
     with_store(ctx, action)
     click.echo(f"added tenant {name}")
@@ -56,19 +56,102 @@ def add(ctx: click.Context, name: str, secret: str | None, hostname: str | None)
 @click.option("--show-secrets", is_flag=True, help="Print the secrets in full.")
 @click.pass_context
 def list_(ctx: click.Context, show_secrets: bool) -> None:
-    """List tenants."""
+    """List tenants with their reservation defaults, pool and current load."""
 
     async def action(store: Store) -> list[list[str]]:
-        return [
-            [
-                t.name,
-                t.hostname or "-",
-                ", ".join(s if show_secrets else s[:4] + "…" for s in t.secrets),
-            ]
-            for t in await store.list_tenants()
-        ]
+        rows = []
+        for t in await store.tenants.list():
+            load = await store.meetings.tenant_load(t.id)
+            predict = None if t.predict_size is None else ("on" if t.predict_size else "off")
+            rows.append(
+                [
+                    t.name,
+                    t.hostname or "-",
+                    ", ".join(s if show_secrets else s[:4] + "…" for s in t.secrets),
+                    _or_default(t.default_participants),
+                    _or_default(t.default_duration_minutes),
+                    f"{load}/{t.pool_participants or '-'}",
+                    t.default_tags or "-",
+                    _or_default(predict),
+                ]
+            )
+        return rows
 
-    print_table(["NAME", "HOSTNAME", "SECRETS"], with_store(ctx, action))
+    print_table(
+        ["NAME", "HOSTNAME", "SECRETS", "SEATS", "MINUTES", "POOL", "TAGS", "PREDICT"],
+        with_store(ctx, action),
+    )
+
+
+def _or_default(value: object) -> str:
+    return "default" if value is None else str(value)
+
+
+@tenant.command("set")
+@click.argument("name")
+@click.option(
+    "--default-participants",
+    type=click.IntRange(min=1),
+    help="Seats a create reserves without maxParticipants.",
+)
+@click.option(
+    "--default-duration",
+    type=click.IntRange(min=1),
+    help="Minutes a create reserves without duration.",
+)
+@click.option(
+    "--pool",
+    type=click.IntRange(min=1),
+    help="Participants the tenant may have reserved at the same time.",
+)
+@click.option("--no-pool", is_flag=True, help="Remove the pool limit.")
+@click.option("--tags", help="Default meta_server-tag for the tenant's creates ('' to clear).")
+@click.option(
+    "--predict/--no-predict",
+    default=None,
+    help="Reserve a room's recent peak when maxParticipants is missing.",
+)
+@click.option(
+    "--platform-defaults",
+    is_flag=True,
+    help="Clear seats, minutes and prediction back to the platform settings.",
+)
+@click.pass_context
+def set_(
+    ctx: click.Context,
+    name: str,
+    default_participants: int | None,
+    default_duration: int | None,
+    pool: int | None,
+    no_pool: bool,
+    tags: str | None,
+    predict: bool | None,
+    platform_defaults: bool,
+) -> None:
+    """Set a tenant's capacity reservation defaults, pool and server tags."""
+    if pool is not None and no_pool:
+        raise click.UsageError("use either --pool N or --no-pool")
+    values: dict[str, object] = {}
+    if platform_defaults:
+        values.update(default_participants=None, default_duration_minutes=None, predict_size=None)
+    if default_participants is not None:
+        values["default_participants"] = default_participants
+    if default_duration is not None:
+        values["default_duration_minutes"] = default_duration
+    if pool is not None or no_pool:
+        values["pool_participants"] = pool
+    if tags is not None:
+        values["default_tags"] = tags.strip() or None
+    if predict is not None:
+        values["predict_size"] = predict
+    if not values:
+        raise click.UsageError("nothing to set; see 'bbbfleet tenant set --help'")
+
+    async def action(store: Store) -> None:
+        await store.tenants.configure(name, **values)
+
+    with_store(ctx, action)
+    click.echo(f"updated tenant {name}; see 'bbbfleet tenant list'")
 
 
 @tenant.command()
@@ -79,7 +162,7 @@ def remove(ctx: click.Context, name: str) -> None:
     """Remove a tenant (its running meetings are forgotten, not ended)."""
 
     async def action(store: Store) -> None:
-        await store.remove_tenant(name)
+        await store.tenants.remove(name)
 
     with_store(ctx, action)
     click.echo(f"removed tenant {name}")
@@ -94,7 +177,7 @@ def add_secret(ctx: click.Context, name: str, secret: str | None) -> None:
     secret = _check_secret(secret) if secret else random_secrets.token_hex(24)
 
     async def action(store: Store) -> None:
-        await store.add_tenant_secret(name, secret)
+        await store.tenants.add_secret(name, secret)
 
     with_store(ctx, action)
     click.echo(f"added a secret to {name}: {secret}")
@@ -108,7 +191,7 @@ def remove_secret(ctx: click.Context, name: str, secret: str) -> None:
     """Remove one of a tenant's secrets (never the last one)."""
 
     async def action(store: Store) -> None:
-        await store.remove_tenant_secret(name, secret)
+        await store.tenants.remove_secret(name, secret)
 
     with_store(ctx, action)
     click.echo(f"removed the secret from {name}")

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
+from bbbfleet.fleet.poller import Poller
 from bbbfleet.gateway.backends import BackendClient
+from bbbfleet.gateway.callbacks import ENDED_PATH, EndCallbacks
 from bbbfleet.gateway.directory import Directory
-from bbbfleet.gateway.meetings import MeetingService
+from bbbfleet.gateway.meetings import Clock, MeetingService, wall_clock_ms
 from bbbfleet.gateway.web import Gateway
 from bbbfleet.settings import Settings
 from bbbfleet.storage import database
@@ -21,27 +24,37 @@ log = logging.getLogger(__name__)
 API_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"]
 
 
-def create_app(settings: Settings) -> Starlette:
-    """The gateway as an ASGI app; storage and HTTP pools are opened by its lifespan."""
+def create_app(settings: Settings, clock: Clock = wall_clock_ms) -> Starlette:
+    """The gateway as an ASGI app; storage, HTTP pools and the poller live in its lifespan."""
     store = Store(database.create_engine(settings.database_url))
     directory = Directory(store, settings.cache_seconds)
     backends = BackendClient(
         settings.backend_timeout, settings.backend_connections, settings.backend_checksum_algorithm
     )
-    meetings = MeetingService(store, backends, directory, settings.public_url)
+    callbacks = EndCallbacks(store, settings.public_url, clock, settings.backend_timeout)
+    meetings = MeetingService(store, backends, directory, settings, callbacks, clock)
+    poller = Poller(store, backends, settings, clock, on_change=directory.invalidate)
     gateway = Gateway(settings, directory, meetings)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         if settings.auto_migrate:
             await database.upgrade(store.engine)
+        polling = asyncio.create_task(poller.run()) if settings.poller else None
         try:
             yield
         finally:
+            if polling is not None:
+                polling.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await polling
+            await callbacks.close()
             await backends.close()
             await store.close()
 
-    routes = []
+    routes: list[BaseRoute] = [
+        Route(f"{ENDED_PATH}/{{meeting}}/{{token}}", callbacks.handle, methods=["GET", "POST"])
+    ]
     for prefix in ("", "/t/{tenant}"):
         routes += [
             Route(f"{prefix}/bigbluebutton/api", gateway.version, methods=["GET", "POST"]),
@@ -52,4 +65,6 @@ def create_app(settings: Settings) -> Starlette:
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.store = store
     app.state.directory = directory
+    app.state.meetings = meetings
+    app.state.poller = poller
     return app

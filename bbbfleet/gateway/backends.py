@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 from xml.etree.ElementTree import Element
 
 import httpx
@@ -30,6 +31,10 @@ class BackendUnavailable(BackendFailure):
 
 class BackendInvalidAnswer(BackendFailure):
     """Reached, but answered with an HTTP error or something that is not a BBB document."""
+
+
+def _timeout(seconds: float | None) -> dict[str, Any]:
+    return {} if seconds is None else {"timeout": httpx.Timeout(seconds)}
 
 
 def api_base(server: Server) -> str:
@@ -64,6 +69,7 @@ class BackendClient:
         *,
         body: bytes | None = None,
         content_type: str | None = None,
+        timeout: float | None = None,
     ) -> str:
         """GET (or POST when there is a body) a signed API call; return the response text.
 
@@ -72,9 +78,11 @@ class BackendClient:
         try:
             if body:
                 headers = {"Content-Type": content_type} if content_type else {}
-                response = await self._http.post(url, content=body, headers=headers)
+                response = await self._http.post(
+                    url, content=body, headers=headers, **_timeout(timeout)
+                )
             else:
-                response = await self._http.get(url)
+                response = await self._http.get(url, **_timeout(timeout))
         except httpx.TimeoutException as exc:
             raise BackendUnavailable(server, f"timed out on {call}") from exc
         except httpx.HTTPError as exc:
@@ -99,9 +107,9 @@ class BackendClient:
         except documents.MalformedDocument as exc:
             raise BackendInvalidAnswer(server, f"{call}: {exc}") from exc
 
-    async def meeting_blocks(self, server: Server) -> list[str]:
+    async def meeting_blocks(self, server: Server, timeout: float | None = None) -> list[str]:
         """The rendered ``<meeting>`` blocks of the server's getMeetings."""
-        text = await self.call(server, "getMeetings", RawQuery([]))
+        text = await self.call(server, "getMeetings", RawQuery([]), timeout=timeout)
         try:
             return documents.meeting_blocks(text)
         except documents.MalformedDocument as exc:

@@ -54,7 +54,7 @@ class Directory:
         async with self._lock:
             if self._snapshot is None or self._clock() - self._loaded_at >= self._ttl:
                 self._snapshot = Snapshot.build(
-                    await self._store.list_tenants(), await self._store.list_servers()
+                    await self._store.tenants.list(), await self._store.servers.list()
                 )
                 self._loaded_at = self._clock()
             return self._snapshot

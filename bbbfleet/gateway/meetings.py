@@ -1,8 +1,9 @@
-"""The meeting calls as the gateway answers them: validate like BBB, place, route, translate IDs.
+"""The meeting calls as the gateway answers them: validate like BBB, reserve and place, route,
+translate IDs, and re-create a meeting elsewhere when its server is gone.
 
 A tenant's meetingID becomes a tenant-scoped ID towards the backend (two tenants may use the same
 meetingID) and is translated back in every answer.  Bad input is answered here with BBB's own
-keys, without a backend round trip; a backend that fails is reported with an honest FAILED answer.
+keys, without a backend round trip; a backend that fails is reported with an honest answer.
 """
 
 from __future__ import annotations
@@ -10,24 +11,41 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bbbfleet import placement
 from bbbfleet.gateway.answers import Answer, Document, Failure, Redirect
-from bbbfleet.gateway.backends import (
-    BackendClient,
-    BackendFailure,
-    BackendInvalidAnswer,
-)
+from bbbfleet.gateway.backends import BackendClient, BackendFailure, BackendInvalidAnswer
+from bbbfleet.gateway.callbacks import EndCallbacks
 from bbbfleet.gateway.directory import Directory
+from bbbfleet.placement import (
+    Health,
+    NoPlacement,
+    Placed,
+    PlacementRequest,
+    ServerLoad,
+    TagRequest,
+)
 from bbbfleet.protocol import documents, responses, validation
 from bbbfleet.protocol import errors as E
+from bbbfleet.protocol.errors import ApiError
 from bbbfleet.protocol.params import ApiParams, RawQuery
+from bbbfleet.settings import Settings
+from bbbfleet.storage.meetings import PlacementInputs
 from bbbfleet.storage.repository import Meeting, NewMeeting, Server, Store, Tenant
 
 log = logging.getLogger(__name__)
 
 MAX_BACKEND_MEETING_ID = 256
+SERVER_TAG_PARAM = "meta_server-tag"
+MS_PER_MINUTE = 60_000
+Clock = Callable[[], int]  # milliseconds
+
+
+def wall_clock_ms() -> int:
+    return int(time.time() * 1000)
 
 
 def backend_meeting_id(tenant: Tenant, meeting_id: str) -> str:
@@ -41,19 +59,72 @@ def backend_meeting_id(tenant: Tenant, meeting_id: str) -> str:
 @dataclass(frozen=True, slots=True)
 class CreateRequest:
     params: ApiParams
-    query: RawQuery  # the client's query string, checksum removed
+    query: RawQuery  # the client's query string
     body: bytes | None
     content_type: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    seats: int
+    until_ms: int
+    tags: TagRequest
+
+
+_REFUSALS: dict[NoPlacement, ApiError] = {
+    NoPlacement.NO_SERVERS: E.NO_SERVER_AVAILABLE,
+    NoPlacement.NO_TAGGED_SERVER: E.NO_TAGGED_SERVER,
+    NoPlacement.NO_CAPACITY: E.NO_SERVER_CAPACITY,
+}
+
+
+def decider(
+    seats: int,
+    tags: TagRequest,
+    pool: int | None,
+    strategy: placement.Strategy,
+    exclude: frozenset[int] = frozenset(),
+) -> Callable[[PlacementInputs], int | ApiError]:
+    """The placement decision for the store's placement transaction: pool first, then servers."""
+
+    def decide(inputs: PlacementInputs) -> int | ApiError:
+        if not placement.fits_pool(pool, inputs.tenant_load, seats):
+            return E.ACCOUNT_CAPACITY_EXHAUSTED
+        loads = [
+            ServerLoad(
+                id=s.id,
+                capacity=s.capacity,
+                weight=s.weight,
+                state=s.state,
+                health=s.health,
+                tags=s.tags,
+                reserved=inputs.reserved_by_server.get(s.id, 0),
+                live=s.live_participants,
+            )
+            for s in inputs.servers
+        ]
+        chosen = placement.place(loads, PlacementRequest(seats, tags, exclude), strategy)
+        return chosen.server_id if isinstance(chosen, Placed) else _REFUSALS[chosen.reason]
+
+    return decide
+
+
 class MeetingService:
     def __init__(
-        self, store: Store, backends: BackendClient, directory: Directory, public_url: str
+        self,
+        store: Store,
+        backends: BackendClient,
+        directory: Directory,
+        settings: Settings,
+        callbacks: EndCallbacks,
+        clock: Clock = wall_clock_ms,
     ) -> None:
         self.store = store
         self.backends = backends
         self.directory = directory
-        self.public_url = public_url
+        self.settings = settings
+        self.callbacks = callbacks
+        self.clock = clock
 
     # --- lookups ---------------------------------------------------------------------------------
 
@@ -62,12 +133,14 @@ class MeetingService:
         meeting_id = params.get("meetingID")
         if meeting_id is None:
             return None
-        meeting = await self.store.get_meeting(tenant.id, meeting_id)
+        meeting = await self.store.meetings.get(tenant.id, meeting_id)
         if meeting is None and "-" in meeting_id:
-            meeting = await self.store.find_meeting_by_internal_id(tenant.id, meeting_id)
+            meeting = await self.store.meetings.find_by_internal_id(tenant.id, meeting_id)
         return meeting
 
     async def _server(self, meeting: Meeting) -> Server | None:
+        if meeting.server_id is None:
+            return None
         snapshot = await self.directory.get()
         server = snapshot.server_by_id.get(meeting.server_id)
         if server is None:  # added after the cached snapshot was taken
@@ -83,6 +156,12 @@ class MeetingService:
             body, "meetingID", meeting.backend_meeting_id, meeting.meeting_id
         )
 
+    async def _failed(self, server: Server, failure: BackendFailure) -> None:
+        """A call to ``server`` failed: it takes no new meetings until polls succeed again."""
+        log.warning("%s", failure)
+        await self.store.servers.record_failure(server.id, failure.reason)
+        self.directory.invalidate()
+
     # --- create ----------------------------------------------------------------------------------
 
     async def create(self, tenant: Tenant, request: CreateRequest) -> Answer:
@@ -91,74 +170,180 @@ class MeetingService:
         error = error or validation.create_controller_error(params)
         if error is not None:
             return Failure(error)
-        meeting_id = params["meetingID"]
-        meeting = await self.store.get_meeting(tenant.id, meeting_id)
-        claimed = False
-        if meeting is None:
-            snapshot = await self.directory.get()
-            server = placement.choose_server(snapshot.servers, await self.store.meeting_counts())
-            if server is None:
-                return Failure(E.NO_SERVER_AVAILABLE)
-            meeting, claimed = await self.store.claim_meeting(
-                NewMeeting(
-                    tenant_id=tenant.id,
-                    meeting_id=meeting_id,
-                    backend_meeting_id=backend_meeting_id(tenant, meeting_id),
-                    server_id=server.id,
-                    create_query=request.query.without("checksum").encode(),
-                    create_body=request.body or None,
-                    create_content_type=request.content_type if request.body else None,
-                )
+        meeting = await self.store.meetings.get(tenant.id, params["meetingID"])
+        if meeting is not None:
+            return await self._create_existing(tenant, meeting, request)
+        reservation = await self.reservation(tenant, params)
+        new = NewMeeting(
+            tenant_id=tenant.id,
+            meeting_id=params["meetingID"],
+            backend_meeting_id=backend_meeting_id(tenant, params["meetingID"]),
+            create_query=request.query.without("checksum").encode(),
+            create_body=request.body or None,
+            create_content_type=request.content_type if request.body else None,
+            reserved_participants=reservation.seats,
+            reserved_until_ms=reservation.until_ms,
+            created_ms=self.clock(),
+        )
+        tried: set[int] = set()
+        last_error: ApiError = E.NO_SERVER_AVAILABLE
+        for _attempt in range(self.settings.create_attempts):
+            decide = decider(
+                reservation.seats,
+                reservation.tags,
+                tenant.pool_participants,
+                self.settings.placement_strategy,
+                frozenset(tried),
             )
-        return await self._forward_create(meeting, request, claimed)
+            outcome = await self.store.meetings.place(new, decide)
+            if isinstance(outcome, ApiError):
+                return Failure(outcome if not tried else last_error)
+            meeting, created = outcome
+            if not created:  # a concurrent create of the same meeting placed it first
+                return await self._create_existing(tenant, meeting, request)
+            answer = await self._forward_create(meeting, request.query, request)
+            if not isinstance(answer, BackendFailure):
+                return answer
+            await self.store.meetings.release(meeting.id)
+            tried.add(answer.server.id)
+            last_error = _failure_error(answer)
+        return Failure(last_error)
+
+    async def reservation(self, tenant: Tenant, params: ApiParams) -> Reservation:
+        """What a create reserves: maxParticipants (or the room's recent peak, or the default)
+        seats, for duration (or the default) minutes, on servers with the requested tags."""
+        seats = params.integer("maxParticipants", 0)
+        if seats <= 0:
+            seats = await self._predicted_size(tenant, params["meetingID"]) or (
+                tenant.default_participants or self.settings.default_participants
+            )
+        minutes = params.integer("duration", 0)
+        if minutes <= 0:
+            minutes = tenant.default_duration_minutes or self.settings.default_duration_minutes
+        tags = TagRequest.parse(params.get(SERVER_TAG_PARAM) or tenant.default_tags)
+        return Reservation(seats, self.clock() + minutes * MS_PER_MINUTE, tags)
+
+    async def _predicted_size(self, tenant: Tenant, meeting_id: str) -> int | None:
+        enabled = tenant.predict_size
+        if enabled is None:
+            enabled = self.settings.predict_size
+        if not enabled:
+            return None
+        window_ms = int(self.settings.prediction_window_days * 24 * 3600 * 1000)
+        return await self.store.meetings.room_peak(tenant.id, meeting_id, self.clock() - window_ms)
+
+    async def _create_existing(
+        self, tenant: Tenant, meeting: Meeting, request: CreateRequest
+    ) -> Answer:
+        """A create of a meeting the gateway knows: forwarded to its server, which answers
+        duplicateWarning or idNotUnique — unless that server is gone, then it is re-created."""
+        server = await self._server(meeting)
+        if server is not None and server.health is not Health.OFFLINE:
+            answer = await self._forward_create(meeting, request.query, request)
+            if not isinstance(answer, BackendFailure):
+                return answer
+        moved = await self.recreate_elsewhere(tenant, meeting)
+        if isinstance(moved, ApiError):
+            return Failure(moved)
+        # answer the client's own create against the re-created meeting: a duplicateWarning
+        answer = await self._forward_create(moved, request.query, request)
+        return Failure(_failure_error(answer)) if isinstance(answer, BackendFailure) else answer
+
+    async def recreate_elsewhere(self, tenant: Tenant, meeting: Meeting) -> Meeting | ApiError:
+        """Failover: place the meeting on another healthy server and create it there with its
+        stored create parameters and the passwords its users know."""
+        failed = {meeting.server_id} if meeting.server_id is not None else set()
+        stored = RawQuery.parse(meeting.create_query.encode("latin-1"))
+        last_error: ApiError = E.NO_SERVER_AVAILABLE
+        current = meeting
+        for _attempt in range(self.settings.create_attempts):
+            decide = decider(
+                max(current.reserved_participants, 1),
+                TagRequest.parse(
+                    ApiParams.parse(meeting.create_query.encode()).get(SERVER_TAG_PARAM)
+                ),
+                None,  # a meeting that already holds its reservation is never refused by the pool
+                self.settings.placement_strategy,
+                frozenset(failed),
+            )
+            moved = await self.store.meetings.move(current, decide, self.clock())
+            if moved is None:  # moved concurrently by another request: use that placement
+                latest = await self.store.meetings.get_by_pk(meeting.id)
+                if latest is None:
+                    return E.NOT_FOUND
+                server = await self._server(latest)
+                if server is not None and server.health is Health.AVAILABLE:
+                    return latest
+                current = latest
+                continue
+            if isinstance(moved, ApiError):
+                return last_error if failed - {meeting.server_id} else moved
+            query = stored
+            if meeting.attendee_pw:
+                query = query.replace("attendeePW", meeting.attendee_pw)
+            if meeting.moderator_pw:
+                query = query.replace("moderatorPW", meeting.moderator_pw)
+            body = meeting.create_body
+            answer = await self._forward_create(
+                moved, query, None, body, meeting.create_content_type
+            )
+            if isinstance(answer, BackendFailure):
+                failed.add(answer.server.id)
+                last_error = _failure_error(answer)
+                current = moved
+                continue
+            log.info("meeting %s re-created on server %s", meeting.meeting_id, moved.server_id)
+            refreshed = await self.store.meetings.get_by_pk(meeting.id)
+            return refreshed or moved
+        return last_error
 
     async def _forward_create(
-        self, meeting: Meeting, request: CreateRequest, claimed: bool
-    ) -> Answer:
+        self,
+        meeting: Meeting,
+        query: RawQuery,
+        request: CreateRequest | None,
+        body: bytes | None = None,
+        content_type: str | None = None,
+    ) -> Answer | BackendFailure:
+        """Send create to the meeting's server; returns the answer, or the failure to act on."""
         server = await self._server(meeting)
         if server is None:
-            return await self._unavailable(meeting, claimed)
+            raise LookupError(f"meeting {meeting.id} has no server")
+        if request is not None:
+            body, content_type = request.body, request.content_type
+        backend_query = (
+            self._backend_query(query, meeting)
+            .without("duration")  # reserves capacity at the gateway; never a hard end in BBB
+            .replace("meetingEndedURL", self.callbacks.url_for(meeting, server))
+        )
         try:
-            body, root = await self.backends.call_document(
-                server,
-                "create",
-                self._backend_query(request.query, meeting),
-                body=request.body,
-                content_type=request.content_type,
+            text, root = await self.backends.call_document(
+                server, "create", backend_query, body=body, content_type=content_type
             )
         except BackendFailure as failure:
-            log.warning("create of %s failed: %s", meeting.meeting_id, failure)
-            if claimed:
-                await self.store.forget_meeting(meeting.id)
-            if isinstance(failure, BackendInvalidAnswer):
-                return Failure(E.BACKEND_INVALID_RESPONSE)
-            return Failure(E.BACKEND_UNAVAILABLE)
+            await self._failed(server, failure)
+            return failure
         if documents.child_text(root, "returncode") == "SUCCESS":
             internal_id = documents.child_text(root, "internalMeetingID") or ""
             if internal_id != meeting.internal_meeting_id:
                 create_time = documents.child_text(root, "createTime") or ""
-                await self.store.record_backend_meeting(
+                await self.store.meetings.record_backend_meeting(
                     meeting.id,
                     internal_id,
                     documents.child_text(root, "attendeePW"),
                     documents.child_text(root, "moderatorPW"),
                     int(create_time) if create_time.isdigit() else None,
                 )
-        elif claimed:
-            await self.store.forget_meeting(meeting.id)
-        return Document(self._to_tenant(body, meeting))
-
-    async def _unavailable(self, meeting: Meeting, claimed: bool) -> Answer:
-        if claimed:
-            await self.store.forget_meeting(meeting.id)
-        return Failure(E.BACKEND_UNAVAILABLE)
+        elif meeting.internal_meeting_id is None and request is not None:
+            await self.store.meetings.release(meeting.id)  # the backend refused a new meeting
+        return Document(self._to_tenant(text, meeting))
 
     # --- join ------------------------------------------------------------------------------------
 
-    def join_error(self, params: ApiParams, error: E.ApiError) -> Redirect:
+    def join_error(self, params: ApiParams, error: ApiError) -> Redirect:
         """A failed join, redirected where bbb-web would send it (the gateway's URL standing in
         for the server's own)."""
-        base = responses.join_error_base(params, self.public_url)
+        base = responses.join_error_base(params, self.settings.public_url)
         return Redirect(responses.join_error_location(base, error))
 
     async def join(self, tenant: Tenant, params: ApiParams, query: RawQuery) -> Answer:
@@ -176,21 +361,47 @@ class MeetingService:
             role_error = _role_error(params, meeting)
             if role_error is not None:
                 return Failure(role_error)
-        server = await self._server(meeting)
-        if server is None:
-            return self.join_error(params, E.BACKEND_UNAVAILABLE)
+        reachable = await self._reachable_server(tenant, meeting)
+        if isinstance(reachable, ApiError):
+            return self.join_error(params, reachable)
+        meeting, server = reachable
         backend_query = self._backend_query(query, meeting)
         if not params.get("errorRedirectUrl") and not params.get("logoutURL"):
             # keep users away from the backend's own host when the join fails there
-            backend_query = backend_query.replace("errorRedirectUrl", self.public_url)
+            backend_query = backend_query.replace("errorRedirectUrl", self.settings.public_url)
         if params.get("redirect", "true").strip().lower() != "false":
             return Redirect(self.backends.signed_url(server, "join", backend_query))
         try:
             body = await self.backends.call(server, "join", backend_query)
         except BackendFailure as failure:
-            log.warning("join of %s failed: %s", meeting.meeting_id, failure)
+            await self._failed(server, failure)
             return self.join_error(params, E.BACKEND_UNAVAILABLE)
         return Document(body)
+
+    async def _reachable_server(
+        self, tenant: Tenant, meeting: Meeting
+    ) -> tuple[Meeting, Server] | ApiError:
+        """The meeting's server if it can be used; otherwise the meeting is re-created on
+        another server first.  A healthy server is trusted without a round trip (joins are the
+        hot path); an unstable one is asked whether it still has the meeting."""
+        server = await self._server(meeting)
+        if server is not None and server.health is Health.AVAILABLE:
+            return meeting, server
+        if server is not None and server.health is Health.UNSTABLE:
+            try:
+                await self.backends.call_document(
+                    server,
+                    "isMeetingRunning",
+                    RawQuery([]).replace("meetingID", meeting.backend_meeting_id),
+                )
+                return meeting, server
+            except BackendFailure as failure:
+                await self._failed(server, failure)
+        moved = await self.recreate_elsewhere(tenant, meeting)
+        if isinstance(moved, ApiError):
+            return moved
+        new_server = await self._server(moved)
+        return (moved, new_server) if new_server is not None else E.NO_SERVER_AVAILABLE
 
     # --- end, getMeetingInfo, isMeetingRunning --------------------------------------------------
 
@@ -199,11 +410,15 @@ class MeetingService:
         error = validation.first_violation(validation.end_violations(params, meeting is not None))
         if error is not None or meeting is None:
             return Failure(error or E.NOT_FOUND)
-        answer = await self._routed(meeting, "end", query)
+        server = await self._server(meeting)
+        if server is None or server.health is Health.OFFLINE:
+            # nothing runs anywhere: ending it is forgetting it
+            await self.store.meetings.forget(meeting, self.clock())
+            return Document(responses.end_xml())
+        answer = await self._routed(meeting, server, "end", query)
         if isinstance(answer, Document):
-            # BBB removes an ended meeting at once; so does the gateway.  A meeting the backend no
-            # longer knows is forgotten too (it expired there).
-            await self.store.forget_meeting(meeting.id)
+            # BBB removes an ended meeting at once; so does the gateway (reservation released)
+            await self.store.meetings.forget(meeting, self.clock())
         return answer
 
     async def get_meeting_info(self, tenant: Tenant, params: ApiParams, query: RawQuery) -> Answer:
@@ -213,7 +428,16 @@ class MeetingService:
         )
         if error is not None or meeting is None:
             return Failure(error or E.NOT_FOUND)
-        return await self._routed(meeting, "getMeetingInfo", query)
+        server = await self._server(meeting)
+        if server is None or server.health is Health.OFFLINE:
+            return Failure(E.NOT_FOUND)  # truthfully: it runs nowhere until re-created
+        answer = await self._routed(meeting, server, "getMeetingInfo", query)
+        if isinstance(answer, Failure) and answer.error in (
+            E.BACKEND_UNAVAILABLE,
+            E.BACKEND_INVALID_RESPONSE,
+        ):
+            return Failure(E.NOT_FOUND)
+        return answer
 
     async def is_meeting_running(
         self, tenant: Tenant, params: ApiParams, query: RawQuery
@@ -222,30 +446,26 @@ class MeetingService:
         if error is not None:
             return Failure(error)
         meeting = await self.find(tenant, params)
-        if meeting is None:
+        server = None if meeting is None else await self._server(meeting)
+        if meeting is None or server is None or server.health is Health.OFFLINE:
             return Document(responses.is_meeting_running_xml(False))
-        answer = await self._routed(meeting, "isMeetingRunning", query)
-        if isinstance(answer, Failure) and answer.error == E.NOT_FOUND:
+        answer = await self._routed(meeting, server, "isMeetingRunning", query)
+        if isinstance(answer, Failure):
             return Document(responses.is_meeting_running_xml(False))
         return answer
 
-    async def _routed(self, meeting: Meeting, call: str, query: RawQuery) -> Answer:
+    async def _routed(self, meeting: Meeting, server: Server, call: str, query: RawQuery) -> Answer:
         """Forward a call to the meeting's server; a backend that no longer knows the meeting
         makes the gateway forget it too."""
-        server = await self._server(meeting)
-        if server is None:
-            return Failure(E.BACKEND_UNAVAILABLE)
         try:
             body, root = await self.backends.call_document(
                 server, call, self._backend_query(query, meeting)
             )
         except BackendFailure as failure:
-            log.warning("%s of %s failed: %s", call, meeting.meeting_id, failure)
-            if isinstance(failure, BackendInvalidAnswer):
-                return Failure(E.BACKEND_INVALID_RESPONSE)
-            return Failure(E.BACKEND_UNAVAILABLE)
+            await self._failed(server, failure)
+            return Failure(_failure_error(failure))
         if documents.child_text(root, "messageKey") == E.NOT_FOUND.key:
-            await self.store.forget_meeting(meeting.id)
+            await self.store.meetings.forget(meeting, self.clock())
             return Failure(E.NOT_FOUND)
         return Document(self._to_tenant(body, meeting))
 
@@ -254,26 +474,39 @@ class MeetingService:
     async def get_meetings(self, tenant: Tenant) -> Answer:
         """This tenant's meetings only, gathered from their servers concurrently.  A server that
         is down or slow is left out rather than failing the whole call."""
-        mine = await self.store.list_meetings(tenant.id)
+        mine = await self.store.meetings.all(tenant.id)
         if not mine:
             return Document(responses.get_meetings_xml([]))
         snapshot = await self.directory.get()
         by_backend_id = {m.backend_meeting_id: m for m in mine}
-        server_ids = sorted({m.server_id for m in mine})
-        servers = [snapshot.server_by_id[i] for i in server_ids if i in snapshot.server_by_id]
+        server_ids = sorted({m.server_id for m in mine if m.server_id is not None})
+        servers = [
+            snapshot.server_by_id[i]
+            for i in server_ids
+            if i in snapshot.server_by_id and snapshot.server_by_id[i].health is not Health.OFFLINE
+        ]
         results = await asyncio.gather(
             *(self.backends.meeting_blocks(s) for s in servers), return_exceptions=True
         )
         blocks: list[str] = []
         for server, result in zip(servers, results, strict=True):
+            if isinstance(result, BackendFailure):
+                await self._failed(server, result)
+                continue
             if isinstance(result, BaseException):
-                log.warning("getMeetings skipped %s: %s", server.name, result)
+                log.error("getMeetings of %s failed: %r", server.name, result)
                 continue
             for block in result:
                 meeting = by_backend_id.get(documents.block_meeting_id(block) or "")
                 if meeting is not None and meeting.server_id == server.id:
                     blocks.append(self._to_tenant(block, meeting))
         return Document(responses.get_meetings_xml(blocks))
+
+
+def _failure_error(failure: BackendFailure) -> ApiError:
+    if isinstance(failure, BackendInvalidAnswer):
+        return E.BACKEND_INVALID_RESPONSE
+    return E.BACKEND_UNAVAILABLE
 
 
 def _java_long(text: str) -> int:
@@ -283,7 +516,7 @@ def _java_long(text: str) -> int:
         return -1
 
 
-def _role_error(params: ApiParams, meeting: Meeting) -> E.ApiError | None:
+def _role_error(params: ApiParams, meeting: Meeting) -> ApiError | None:
     """bbb-web's role/password rule (§5.2 step 3), answered from the stored passwords."""
     if params.get("role", "").strip().lower() in {"moderator", "viewer"}:
         return None

@@ -63,3 +63,12 @@ def block_meeting_id(block: str) -> str | None:
     """The external meetingID of one getMeetings block (first ``<meetingID>`` line)."""
     match = _BLOCK_MEETING_ID.search(block)
     return None if match is None else unescape(match.group(1))
+
+
+_BLOCK_PARTICIPANTS = re.compile(r"^<participantCount>(\d+)</participantCount>$", re.MULTILINE)
+
+
+def block_participant_count(block: str) -> int:
+    """Online users of one getMeetings block (0 when the element is missing)."""
+    match = _BLOCK_PARTICIPANTS.search(block)
+    return int(match.group(1)) if match else 0

@@ -135,6 +135,20 @@ BACKEND_UNAVAILABLE = ApiError(
     "serverUnavailable",
     "The BigBlueButton server hosting this meeting is not reachable. Please try again shortly.",
 )
+ACCOUNT_CAPACITY_EXHAUSTED = ApiError(
+    "accountCapacityExhausted",
+    "The capacity of this account is exhausted: the meeting would exceed the participants this "
+    "account may have in meetings at the same time. End a meeting or ask your provider for more.",
+)
+NO_SERVER_CAPACITY = ApiError(
+    "noServerCapacity",
+    "No BigBlueButton server has room for a meeting of this size right now. "
+    "Please try again later or reserve fewer participants.",
+)
+NO_TAGGED_SERVER = ApiError(
+    "noServerAvailable",
+    "No BigBlueButton server with the required server tag is available right now.",
+)
 NO_SERVER_AVAILABLE = ApiError(
     "noServerAvailable",
     "No BigBlueButton server is available to host this meeting. Please try again later.",

@@ -4,16 +4,19 @@ produce exactly this schema (a test compares them)."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     LargeBinary,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
     func,
@@ -40,6 +43,11 @@ class TenantRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
     hostname: Mapped[str | None] = mapped_column(String(255), unique=True, nullable=True)
+    default_participants: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    default_duration_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    pool_participants: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    default_tags: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    predict_size: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
@@ -64,7 +72,16 @@ class ServerRow(Base):
     api_url: Mapped[str] = mapped_column(String(512), unique=True)
     secret: Mapped[str] = mapped_column(String(255))
     capacity: Mapped[int] = mapped_column(Integer, default=100)
-    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    weight: Mapped[float] = mapped_column(Float, default=1.0)
+    tags: Mapped[str] = mapped_column(String(255), default="")
+    state: Mapped[str] = mapped_column(String(16), default="enabled")
+    health: Mapped[str] = mapped_column(String(16), default="available")
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    successes: Mapped[int] = mapped_column(Integer, default=0)
+    live_participants: Mapped[int] = mapped_column(Integer, default=0)
+    live_meetings: Mapped[int] = mapped_column(Integer, default=0)
+    polled_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(String(512), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
@@ -80,7 +97,9 @@ class MeetingRow(Base):
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
     meeting_id: Mapped[str] = mapped_column(String(512))
     backend_meeting_id: Mapped[str] = mapped_column(String(512), index=True)
-    server_id: Mapped[int] = mapped_column(ForeignKey("servers.id", ondelete="CASCADE"), index=True)
+    server_id: Mapped[int | None] = mapped_column(
+        ForeignKey("servers.id", ondelete="SET NULL"), index=True, nullable=True
+    )
     internal_meeting_id: Mapped[str | None] = mapped_column(String(128), nullable=True, index=True)
     attendee_pw: Mapped[str | None] = mapped_column(String(128), nullable=True)
     moderator_pw: Mapped[str | None] = mapped_column(String(128), nullable=True)
@@ -88,4 +107,31 @@ class MeetingRow(Base):
     create_query: Mapped[str] = mapped_column(Text, default="")
     create_body: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     create_content_type: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    reserved_participants: Mapped[int] = mapped_column(Integer, default=0)
+    reserved_until_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    live_participants: Mapped[int] = mapped_column(Integer, default=0)
+    peak_participants: Mapped[int] = mapped_column(Integer, default=0)
+    created_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    seen_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class RoomRow(Base):
+    """Attendance history of a tenant's meetingID, for predicting the size of its next run."""
+
+    __tablename__ = "rooms"
+    __table_args__ = (UniqueConstraint("tenant_id", "meeting_id", name="uq_rooms_tenant_meeting"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    meeting_id: Mapped[str] = mapped_column(String(512))
+    recent_peak: Mapped[int] = mapped_column(Integer, default=0)
+    updated_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+# Core table handles for the query modules (typed as Table, not the declarative FromClause).
+tenants = cast(Table, TenantRow.__table__)
+tenant_secrets = cast(Table, TenantSecretRow.__table__)
+servers = cast(Table, ServerRow.__table__)
+meetings = cast(Table, MeetingRow.__table__)
+rooms = cast(Table, RoomRow.__table__)

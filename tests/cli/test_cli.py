@@ -53,8 +53,8 @@ def test_every_command_has_help(run, command: list[str]) -> None:  # type: ignor
 
 
 def test_db_upgrade_is_repeatable(run) -> None:  # type: ignore[no-untyped-def]
-    assert "revision 0001" in run("db", "upgrade").output
-    assert "revision 0001" in run("db", "upgrade").output
+    assert "revision 0002" in run("db", "upgrade").output
+    assert "revision 0002" in run("db", "upgrade").output
 
 
 def test_tenant_lifecycle(run) -> None:  # type: ignore[no-untyped-def]
@@ -112,3 +112,48 @@ def test_bad_configuration_is_reported(run, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("BBBFLEET_DATABASE_URL", "mysql://x/y")
     result = run("server", "list")
     assert result.exit_code == 1 and "sqlite:///" in result.output
+
+
+def test_server_lifecycle_commands(run) -> None:  # type: ignore[no-untyped-def]
+    run("server", "add", "bbb1", "https://bbb1.example.org", "s3cret", "--capacity", "100")
+    cordoned = run("server", "cordon", "bbb1")
+    assert cordoned.exit_code == 0
+    assert "disabled" in cordoned.output  # empty: disabled at once
+    assert run("server", "enable", "bbb1").exit_code == 0
+    drained = run("server", "drain", "bbb1", "--wait", "--timeout", "1")
+    assert drained.exit_code == 0 and "disabled" in drained.output
+    assert "weight 0.5" in run("server", "set-weight", "bbb1", "0.5").output
+    assert "capacity 250" in run("server", "set-capacity", "bbb1", "250").output
+    assert "eu, gpu" in run("server", "tag", "bbb1", "GPU", "eu").output
+    status = run("status")
+    assert status.exit_code == 0
+    header, row = status.output.splitlines()[:2]
+    assert header.split()[:4] == ["NAME", "STATE", "HEALTH", "CAPACITY"]
+    assert row.split()[:4] == ["bbb1", "disabled", "available", "250x0.5"]
+    assert "eu,gpu" in row
+    panicked = run("server", "panic", "bbb1", "--yes")
+    assert panicked.exit_code == 0 and "0 meeting(s) detached" in panicked.output
+
+
+def test_tenant_settings(run) -> None:  # type: ignore[no-untyped-def]
+    run("tenant", "add", "school")
+    updated = run(
+        "tenant",
+        "set",
+        "school",
+        "--default-participants",
+        "25",
+        "--pool",
+        "200",
+        "--tags",
+        "eu!",
+        "--no-predict",
+    )
+    assert updated.exit_code == 0
+    row = run("tenant", "list").output.splitlines()[1].split()
+    assert row[0] == "school" and row[3:8] == ["25", "default", "0/200", "eu!", "off"]
+    assert run("tenant", "set", "school").exit_code == 2  # nothing to set
+    assert run("tenant", "set", "school", "--pool", "5", "--no-pool").exit_code == 2
+    run("tenant", "set", "school", "--no-pool", "--platform-defaults")
+    row = run("tenant", "list").output.splitlines()[1].split()
+    assert row[3:8] == ["default", "default", "0/-", "eu!", "default"]

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
 import httpx
 import pytest
 import uvicorn
+from starlette.applications import Starlette
 
+from bbbfleet.fleet.poller import PollReport
 from bbbfleet.gateway.app import create_app
 from bbbfleet.gateway.http_server import server_config
+from bbbfleet.gateway.meetings import wall_clock_ms
 from bbbfleet.protocol.checksum import compute
 from bbbfleet.settings import Settings
 from bbbfleet.simulator import SimulatedFleet
@@ -71,6 +74,8 @@ class Gateway:
     fleet: SimulatedFleet
     store: Store
     settings: Settings
+    clock: Callable[[], int] = field(default_factory=lambda: wall_clock_ms)
+    app: Starlette | None = None
     server: uvicorn.Server | None = None
     task: asyncio.Task[None] | None = None
     http: httpx.AsyncClient = field(default_factory=lambda: httpx.AsyncClient(timeout=10))
@@ -92,8 +97,17 @@ class Gateway:
     async def get(self, url: str, **kwargs: object) -> httpx.Response:
         return await self.http.get(url, **kwargs)  # type: ignore[arg-type]
 
+    async def poll(self, times: int = 1) -> PollReport:
+        """Run the poller's cycle now (the fixture runs no background poller)."""
+        assert self.app is not None
+        report = PollReport()
+        for _ in range(times):
+            report = await self.app.state.poller.poll_once()
+        return report
+
     async def start(self) -> None:
-        app = create_app(self.settings)
+        app = create_app(self.settings, self.clock)
+        self.app = app
         self.server = uvicorn.Server(server_config(app, "127.0.0.1", self.settings.port))
         self.task = asyncio.create_task(self.server.serve())
         for _ in range(200):
@@ -121,15 +135,16 @@ async def start_gateway(database_url: str, **settings: object) -> Gateway:
         "port": port,
         "cache_seconds": 0,
         "backend_timeout": 2.0,
+        "poller": False,
         **settings,
     }
     config = Settings.model_validate(values)
     store = Store(database.create_engine(database_url))
     await database.upgrade(store.engine)
-    await store.add_tenant("alpha", ALPHA_SECRET)
-    await store.add_tenant("beta", BETA_SECRET, hostname="bbb.beta.example")
+    await store.tenants.add("alpha", ALPHA_SECRET)
+    await store.tenants.add("beta", BETA_SECRET, hostname="bbb.beta.example")
     for index, sim in enumerate(fleet.servers):
-        await store.add_server(f"sim-{index}", sim.url, sim.secret, capacity=100)
+        await store.servers.add(f"sim-{index}", sim.url, sim.secret, capacity=100)
     gateway = Gateway(f"http://127.0.0.1:{port}", fleet, store, config)
     await gateway.start()
     return gateway

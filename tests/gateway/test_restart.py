@@ -12,10 +12,10 @@ async def test_meetings_are_still_routed_after_a_restart(gateway: Gateway) -> No
                 "create", q(name=f"Room {index}", meetingID=f"m{index}", moderatorPW="mp")
             )
         )
-    before = {m.meeting_id: m.server_id for m in await gateway.store.list_meetings()}
+    before = {m.meeting_id: m.server_id for m in await gateway.store.meetings.all()}
     await gateway.stop()
     await gateway.start()
-    assert {m.meeting_id: m.server_id for m in await gateway.store.list_meetings()} == before
+    assert {m.meeting_id: m.server_id for m in await gateway.store.meetings.all()} == before
     for index in range(4):
         info = await gateway.get(gateway.alpha("getMeetingInfo", q(meetingID=f"m{index}")))
         assert "<returncode>SUCCESS</returncode>" in info.text

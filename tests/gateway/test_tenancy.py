@@ -66,12 +66,12 @@ async def test_host_header_names_the_tenant(gateway: Gateway) -> None:
 
 async def test_secret_rollover(gateway: Gateway) -> None:
     new_secret = "alpha-new-secret-0123456789"
-    await gateway.store.add_tenant_secret("alpha", new_secret)
+    await gateway.store.tenants.add_secret("alpha", new_secret)
     created = await gateway.get(signed(gateway.api, "create", ROOM, new_secret))
     assert "<returncode>SUCCESS</returncode>" in created.text
     old = await gateway.get(gateway.alpha("getMeetingInfo", q(meetingID="same-id")))
     assert "<returncode>SUCCESS</returncode>" in old.text  # same tenant, either secret
-    await gateway.store.remove_tenant_secret("alpha", ALPHA_SECRET)
+    await gateway.store.tenants.remove_secret("alpha", ALPHA_SECRET)
     refused = await gateway.get(gateway.alpha("getMeetingInfo", q(meetingID="same-id")))
     assert "<messageKey>checksumError</messageKey>" in refused.text
 

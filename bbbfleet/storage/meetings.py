@@ -1,0 +1,396 @@
+"""Meeting placements and reservations, poll results, and room history.
+
+Placement is atomic: the decision is taken and the reservation written in one transaction under a
+lock (an advisory lock on PostgreSQL, so several gateway processes never place on the same stale
+view), before the backend is called.  The decision itself is a pure function handed in by the
+caller (see bbbfleet.placement).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, TypeVar
+
+from sqlalchemy import Row, bindparam, case, delete, func, select, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bbbfleet.storage.models import meetings, rooms
+from bbbfleet.storage.records import Meeting, NewMeeting, Server, ServerPoll
+from bbbfleet.storage.servers import SERVER_COLUMNS, server_from_row
+
+T = TypeVar("T")
+PLACEMENT_LOCK = 7_203_115
+BACKEND_ID = re.compile(r"^bf\d+-")
+
+_COLUMNS = tuple(meetings.c[name] for name in Meeting.__dataclass_fields__)
+_LOAD = case(
+    (
+        meetings.c.reserved_participants > meetings.c.live_participants,
+        meetings.c.reserved_participants,
+    ),
+    else_=meetings.c.live_participants,
+)
+
+
+def _meeting(row: Row[*tuple[Any, ...]]) -> Meeting:
+    return Meeting(**row._mapping)
+
+
+@dataclass(frozen=True, slots=True)
+class PlacementInputs:
+    """Everything a placement decision looks at, read inside the placement transaction."""
+
+    servers: list[Server]
+    reserved_by_server: dict[int, int]  # Σ max(reservation, live) of the meetings on each server
+    tenant_load: int  # the same sum over the tenant's meetings (for its pool)
+
+
+@dataclass(frozen=True, slots=True)
+class PollOutcome:
+    ended: list[Meeting] = field(default_factory=list)  # gone from their server: forgotten
+    # (server id, backend meetingID) of gateway meetings running where they do not belong
+    stale: list[tuple[int, str]] = field(default_factory=list)
+
+
+class MeetingStore:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._placement_lock = asyncio.Lock()
+
+    # --- reads ------------------------------------------------------------------------------------
+
+    async def get(self, tenant_id: int, meeting_id: str) -> Meeting | None:
+        async with self.engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(*_COLUMNS).where(
+                        meetings.c.tenant_id == tenant_id, meetings.c.meeting_id == meeting_id
+                    )
+                )
+            ).first()
+        return None if row is None else _meeting(row)
+
+    async def get_by_pk(self, meeting_pk: int) -> Meeting | None:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(*_COLUMNS).where(meetings.c.id == meeting_pk))).first()
+        return None if row is None else _meeting(row)
+
+    async def find_by_internal_id(self, tenant_id: int, internal_id: str) -> Meeting | None:
+        async with self.engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(*_COLUMNS).where(
+                        meetings.c.tenant_id == tenant_id,
+                        meetings.c.internal_meeting_id == internal_id,
+                    )
+                )
+            ).first()
+        return None if row is None else _meeting(row)
+
+    async def all(
+        self, tenant_id: int | None = None, server_id: int | None = None
+    ) -> list[Meeting]:
+        query = select(*_COLUMNS).order_by(meetings.c.id)
+        if tenant_id is not None:
+            query = query.where(meetings.c.tenant_id == tenant_id)
+        if server_id is not None:
+            query = query.where(meetings.c.server_id == server_id)
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [_meeting(row) for row in rows]
+
+    async def reserved_by_server(self) -> dict[int, int]:
+        async with self.engine.connect() as conn:
+            return await self._reserved_by_server(conn)
+
+    async def counts_by_server(self) -> dict[int, int]:
+        async with self.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(meetings.c.server_id, func.count())
+                    .where(meetings.c.server_id.is_not(None))
+                    .group_by(meetings.c.server_id)
+                )
+            ).all()
+        return {server_id: count for server_id, count in rows}
+
+    async def tenant_load(self, tenant_id: int) -> int:
+        async with self.engine.connect() as conn:
+            return await self._tenant_load(conn, tenant_id)
+
+    async def room_peak(self, tenant_id: int, meeting_id: str, since_ms: int) -> int | None:
+        """The peak attendance of the room's last run, if it ended after ``since_ms``."""
+        async with self.engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(rooms.c.recent_peak).where(
+                        rooms.c.tenant_id == tenant_id,
+                        rooms.c.meeting_id == meeting_id,
+                        rooms.c.updated_ms >= since_ms,
+                    )
+                )
+            ).first()
+        return None if row is None or row[0] <= 0 else int(row[0])
+
+    async def _reserved_by_server(self, conn: AsyncConnection) -> dict[int, int]:
+        rows = (
+            await conn.execute(
+                select(meetings.c.server_id, func.sum(_LOAD))
+                .where(meetings.c.server_id.is_not(None))
+                .group_by(meetings.c.server_id)
+            )
+        ).all()
+        return {server_id: int(total or 0) for server_id, total in rows}
+
+    async def _tenant_load(self, conn: AsyncConnection, tenant_id: int) -> int:
+        total = (
+            await conn.execute(select(func.sum(_LOAD)).where(meetings.c.tenant_id == tenant_id))
+        ).scalar_one()
+        return int(total or 0)
+
+    # --- placement ----------------------------------------------------------------------------------
+
+    async def place(
+        self, new: NewMeeting, decide: Callable[[PlacementInputs], int | T]
+    ) -> tuple[Meeting, bool] | T:
+        """Insert the meeting on the server ``decide`` picks, or return the meeting that exists
+        already (``False``), or what ``decide`` returned instead of a server id."""
+        async with self._placement_lock, self.engine.begin() as conn:
+            await self._lock(conn)
+            existing = (
+                await conn.execute(
+                    select(*_COLUMNS).where(
+                        meetings.c.tenant_id == new.tenant_id,
+                        meetings.c.meeting_id == new.meeting_id,
+                    )
+                )
+            ).first()
+            if existing is not None:
+                return _meeting(existing), False
+            decision = decide(await self._inputs(conn, new.tenant_id))
+            if not isinstance(decision, int):
+                return decision
+            values = {
+                "tenant_id": new.tenant_id,
+                "meeting_id": new.meeting_id,
+                "backend_meeting_id": new.backend_meeting_id,
+                "server_id": decision,
+                "create_query": new.create_query,
+                "create_body": new.create_body,
+                "create_content_type": new.create_content_type,
+                "reserved_participants": new.reserved_participants,
+                "reserved_until_ms": new.reserved_until_ms,
+                "created_ms": new.created_ms,
+            }
+            try:
+                meeting_pk = (
+                    await conn.execute(meetings.insert().values(**values).returning(meetings.c.id))
+                ).scalar_one()
+            except IntegrityError:  # another process won a race the lock cannot cover (SQLite)
+                return await self._existing(new)
+        meeting = Meeting(
+            id=meeting_pk,
+            tenant_id=new.tenant_id,
+            meeting_id=new.meeting_id,
+            backend_meeting_id=new.backend_meeting_id,
+            server_id=decision,
+            internal_meeting_id=None,
+            attendee_pw=None,
+            moderator_pw=None,
+            create_time=None,
+            create_query=new.create_query,
+            create_body=new.create_body,
+            create_content_type=new.create_content_type,
+            reserved_participants=new.reserved_participants,
+            reserved_until_ms=new.reserved_until_ms,
+            created_ms=new.created_ms,
+        )
+        return meeting, True
+
+    async def _existing(self, new: NewMeeting) -> tuple[Meeting, bool]:
+        meeting = await self.get(new.tenant_id, new.meeting_id)
+        assert meeting is not None
+        return meeting, False
+
+    async def move(
+        self, meeting: Meeting, decide: Callable[[PlacementInputs], int | T], now_ms: int
+    ) -> Meeting | T | None:
+        """Re-place a meeting whose server failed (failover).  Returns the moved meeting, what
+        ``decide`` returned instead of a server, or None if the meeting is gone or was moved by
+        someone else meanwhile (then re-read it)."""
+        async with self._placement_lock, self.engine.begin() as conn:
+            await self._lock(conn)
+            current = (
+                await conn.execute(select(*_COLUMNS).where(meetings.c.id == meeting.id))
+            ).first()
+            if current is None or current.server_id != meeting.server_id:
+                return None
+            inputs = await self._inputs(conn, meeting.tenant_id)
+            # the meeting's own reservation must not count against its new server
+            reserved = dict(inputs.reserved_by_server)
+            if meeting.server_id is not None:
+                reserved[meeting.server_id] = reserved.get(meeting.server_id, 0) - max(
+                    meeting.reserved_participants, meeting.live_participants
+                )
+            own = max(meeting.reserved_participants, meeting.live_participants)
+            decision = decide(
+                replace(inputs, reserved_by_server=reserved, tenant_load=inputs.tenant_load - own)
+            )
+            if not isinstance(decision, int):
+                return decision
+            changes = {
+                "server_id": decision,
+                "internal_meeting_id": None,
+                "create_time": None,
+                "live_participants": 0,
+                "seen_ms": None,
+                "created_ms": now_ms,
+            }
+            await conn.execute(
+                update(meetings).where(meetings.c.id == meeting.id).values(**changes)
+            )
+        return replace(meeting, **changes)  # type: ignore[arg-type]
+
+    async def _inputs(self, conn: AsyncConnection, tenant_id: int) -> PlacementInputs:
+        server_rows = (await conn.execute(select(*SERVER_COLUMNS))).all()
+        return PlacementInputs(
+            [server_from_row(row) for row in server_rows],
+            await self._reserved_by_server(conn),
+            await self._tenant_load(conn, tenant_id),
+        )
+
+    async def _lock(self, conn: AsyncConnection) -> None:
+        if conn.dialect.name == "postgresql":
+            await conn.execute(text(f"SELECT pg_advisory_xact_lock({PLACEMENT_LOCK})"))
+
+    # --- what the backend answered ----------------------------------------------------------------
+
+    async def record_backend_meeting(
+        self,
+        meeting_pk: int,
+        internal_meeting_id: str,
+        attendee_pw: str | None,
+        moderator_pw: str | None,
+        create_time: int | None,
+    ) -> None:
+        """Remember what the backend answered to create (for join checks and failover)."""
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(meetings)
+                .where(meetings.c.id == meeting_pk)
+                .values(
+                    internal_meeting_id=internal_meeting_id,
+                    attendee_pw=attendee_pw,
+                    moderator_pw=moderator_pw,
+                    create_time=create_time,
+                )
+            )
+
+    async def forget(self, meeting: Meeting, now_ms: int) -> None:
+        """The meeting ended: release its reservation and remember how big it got."""
+        async with self.engine.begin() as conn:
+            await conn.execute(delete(meetings).where(meetings.c.id == meeting.id))
+            await self._remember_room(conn, meeting, now_ms)
+
+    async def release(self, meeting_pk: int) -> None:
+        """Drop a placement that never became a meeting (its create failed)."""
+        async with self.engine.begin() as conn:
+            await conn.execute(delete(meetings).where(meetings.c.id == meeting_pk))
+
+    async def orphan_server(self, server_id: int) -> list[Meeting]:
+        """Detach every meeting from a server (panic): each is re-created elsewhere on its next
+        create or join."""
+        async with self.engine.begin() as conn:
+            rows = (
+                await conn.execute(select(*_COLUMNS).where(meetings.c.server_id == server_id))
+            ).all()
+            await conn.execute(
+                update(meetings)
+                .where(meetings.c.server_id == server_id)
+                .values(server_id=None, internal_meeting_id=None, live_participants=0)
+            )
+        return [_meeting(row) for row in rows]
+
+    async def _remember_room(self, conn: AsyncConnection, meeting: Meeting, now_ms: int) -> None:
+        peak = max(meeting.peak_participants, meeting.live_participants)
+        if peak <= 0:
+            return
+        result = await conn.execute(
+            update(rooms)
+            .where(rooms.c.tenant_id == meeting.tenant_id, rooms.c.meeting_id == meeting.meeting_id)
+            .values(recent_peak=peak, updated_ms=now_ms)
+        )
+        if result.rowcount == 0:
+            await conn.execute(
+                rooms.insert().values(
+                    tenant_id=meeting.tenant_id,
+                    meeting_id=meeting.meeting_id,
+                    recent_peak=peak,
+                    updated_ms=now_ms,
+                )
+            )
+
+    # --- poll results --------------------------------------------------------------------------
+
+    async def apply_polls(
+        self, polls: Sequence[ServerPoll], now_ms: int, grace_ms: int
+    ) -> PollOutcome:
+        """Apply one poll cycle in one transaction: update live attendance, forget meetings that
+        are gone from their server (older than ``grace_ms``, so creates in flight are safe), and
+        report copies of gateway meetings running on a server they do not belong to."""
+        answered = {poll.server_id: poll.attendance for poll in polls if poll.ok}
+        if not answered:
+            return PollOutcome()
+        async with self.engine.begin() as conn:
+            rows = [
+                _meeting(row)
+                for row in (
+                    await conn.execute(
+                        select(*_COLUMNS).where(meetings.c.server_id.in_(list(answered)))
+                    )
+                ).all()
+            ]
+            changed: list[dict[str, int]] = []
+            ended: list[Meeting] = []
+            for meeting in rows:
+                attendance = answered[meeting.server_id]  # type: ignore[index]
+                live = attendance.get(meeting.backend_meeting_id)
+                if live is None:
+                    if meeting.created_ms < now_ms - grace_ms:
+                        ended.append(meeting)
+                    continue
+                changed.append(
+                    {
+                        "pk": meeting.id,
+                        "live": live,
+                        "peak": max(meeting.peak_participants, live),
+                        "seen": now_ms,
+                    }
+                )
+            if changed:
+                await conn.execute(
+                    update(meetings)
+                    .where(meetings.c.id == bindparam("pk"))
+                    .values(
+                        live_participants=bindparam("live"),
+                        peak_participants=bindparam("peak"),
+                        seen_ms=bindparam("seen"),
+                    ),
+                    changed,
+                )
+            if ended:
+                await conn.execute(delete(meetings).where(meetings.c.id.in_([m.id for m in ended])))
+                for meeting in ended:
+                    await self._remember_room(conn, meeting, now_ms)
+        placed = {(m.server_id, m.backend_meeting_id) for m in rows}
+        stale = [
+            (server_id, backend_id)
+            for server_id, attendance in answered.items()
+            for backend_id in attendance
+            if BACKEND_ID.match(backend_id) and (server_id, backend_id) not in placed
+        ]
+        return PollOutcome(ended, stale)

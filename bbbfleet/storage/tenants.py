@@ -1,0 +1,115 @@
+"""Tenants and their secrets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bbbfleet.storage.models import tenant_secrets, tenants
+from bbbfleet.storage.records import AlreadyExists, NotFound, StorageError, Tenant
+
+TENANT_SETTINGS = (
+    "default_participants",
+    "default_duration_minutes",
+    "pool_participants",
+    "default_tags",
+    "predict_size",
+)
+
+
+class TenantStore:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def list(self) -> list[Tenant]:
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(select(tenants).order_by(tenants.c.name))).all()
+            secret_rows = (
+                await conn.execute(
+                    select(tenant_secrets.c.tenant_id, tenant_secrets.c.secret).order_by(
+                        tenant_secrets.c.id
+                    )
+                )
+            ).all()
+        by_tenant: dict[int, list[str]] = {}
+        for tenant_id, secret in secret_rows:
+            by_tenant.setdefault(tenant_id, []).append(secret)
+        return [
+            Tenant(
+                row.id,
+                row.name,
+                row.hostname,
+                tuple(by_tenant.get(row.id, ())),
+                **{name: getattr(row, name) for name in TENANT_SETTINGS},
+            )
+            for row in rows
+        ]
+
+    async def get(self, name: str) -> Tenant:
+        for tenant in await self.list():
+            if tenant.name == name:
+                return tenant
+        raise NotFound(f"no tenant named {name!r}; see 'bbbfleet tenant list'")
+
+    async def add(self, name: str, secret: str, hostname: str | None = None) -> Tenant:
+        try:
+            async with self.engine.begin() as conn:
+                result = await conn.execute(
+                    tenants.insert().values(name=name, hostname=hostname).returning(tenants.c.id)
+                )
+                tenant_id = result.scalar_one()
+                await conn.execute(
+                    tenant_secrets.insert().values(tenant_id=tenant_id, secret=secret)
+                )
+        except IntegrityError as exc:
+            raise AlreadyExists(
+                f"a tenant named {name!r}, with host {hostname!r} or with that secret exists already"
+            ) from exc
+        return Tenant(tenant_id, name, hostname, (secret,))
+
+    async def configure(self, name: str, **values: Any) -> Tenant:
+        """Change a tenant's reservation defaults, pool, tags or size prediction."""
+        unknown = set(values) - set(TENANT_SETTINGS)
+        if unknown:
+            raise StorageError(f"unknown tenant setting(s): {', '.join(sorted(unknown))}")
+        tenant = await self.get(name)
+        if values:
+            async with self.engine.begin() as conn:
+                await conn.execute(
+                    update(tenants).where(tenants.c.id == tenant.id).values(**values)
+                )
+        return await self.get(name)
+
+    async def remove(self, name: str) -> None:
+        tenant = await self.get(name)
+        async with self.engine.begin() as conn:
+            await conn.execute(delete(tenants).where(tenants.c.id == tenant.id))
+
+    async def add_secret(self, name: str, secret: str) -> None:
+        tenant = await self.get(name)
+        try:
+            async with self.engine.begin() as conn:
+                await conn.execute(
+                    tenant_secrets.insert().values(tenant_id=tenant.id, secret=secret)
+                )
+        except IntegrityError as exc:
+            raise AlreadyExists("that secret is already in use; generate a new one") from exc
+
+    async def remove_secret(self, name: str, secret: str) -> None:
+        tenant = await self.get(name)
+        if secret not in tenant.secrets:
+            raise NotFound(f"tenant {name!r} has no such secret; see 'bbbfleet tenant list'")
+        if len(tenant.secrets) == 1:
+            raise StorageError(
+                f"that is the last secret of {name!r}; add the new one first "
+                "('bbbfleet tenant add-secret'), then remove this one"
+            )
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                delete(tenant_secrets).where(
+                    tenant_secrets.c.tenant_id == tenant.id, tenant_secrets.c.secret == secret
+                )
+            )
