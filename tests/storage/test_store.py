@@ -174,8 +174,8 @@ async def test_polls_update_attendance_forget_ended_and_find_stale(store: Store)
     a = await store.servers.add("a", "https://a/bigbluebutton/api/", "x", 50)
     b = await store.servers.add("b", "https://b/bigbluebutton/api/", "x", 50)
     running, _ = await store.meetings.place(new(tenant.id, "running", 5, created_ms=0), on(a.id))
-    gone, _ = await store.meetings.place(new(tenant.id, "gone", 5, created_ms=0), on(a.id))
-    young, _ = await store.meetings.place(new(tenant.id, "young", 5, created_ms=95_000), on(a.id))
+    _gone, _ = await store.meetings.place(new(tenant.id, "gone", 5, created_ms=0), on(a.id))
+    _young, _ = await store.meetings.place(new(tenant.id, "young", 5, created_ms=95_000), on(a.id))
     elsewhere, _ = await store.meetings.place(new(tenant.id, "elsewhere", 5), on(b.id))
     polls = [
         ServerPoll(
@@ -221,10 +221,12 @@ async def test_move_and_orphan(store: Store) -> None:
     orphan = await store.meetings.get_by_pk(meeting.id)
     assert orphan is not None and orphan.server_id is None
     assert orphan.attendee_pw == "ap"  # kept for re-creating it with the known passwords
-    with pytest.raises(StorageError, match="still hosts"):
-        await store.meetings.place(new(tenant.id, "x"), on(a.id)) and await store.servers.remove(
-            "a"
-        )
+    await store.meetings.place(new(tenant.id, "x"), on(a.id))
+    with pytest.raises(StorageError, match="still hosts 1 meeting"):
+        await store.servers.remove("a")
+    await store.servers.remove("a", force=True)
+    kept = await store.meetings.get(tenant.id, "x")
+    assert kept is not None and kept.server_id is None  # re-created elsewhere on next use
 
 
 async def test_concurrent_placements_of_one_meeting_agree(store: Store) -> None:
