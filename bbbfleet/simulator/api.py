@@ -28,6 +28,7 @@ from bbbfleet.protocol.xml import (
     render_error_json,
     render_multi_error,
 )
+from bbbfleet.simulator.callbacks import send_due_callbacks
 from bbbfleet.simulator.model import Faults, GuestStatus
 from bbbfleet.simulator.server import CLIENT_PATH, Refused, SimulatedServer
 from bbbfleet.simulator.specs import CreateSpec, JoinSpec
@@ -327,7 +328,9 @@ def _api_endpoint(
             api_request = await read_request(request, call)
         except ParamsNotUtf8:
             return xml(render_error(E.PARAMS_NOT_UTF8.key, E.PARAMS_NOT_UTF8.message))
-        return handler(server, api_request)
+        response = handler(server, api_request)
+        send_due_callbacks(server)
+        return response
 
     return endpoint
 
@@ -348,7 +351,9 @@ def _client_endpoint(resolve: ServerResolver) -> Callable[[Request], Awaitable[R
         server = resolve(request)
         if server is None:
             return PlainTextResponse("Not Found", status_code=404)
-        return client_join(server, request)
+        response = client_join(server, request)
+        send_due_callbacks(server)
+        return response
 
     return endpoint
 

@@ -27,6 +27,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from bbbfleet.simulator.callbacks import send_due_callbacks
 from bbbfleet.simulator.model import User
 from bbbfleet.simulator.server import SimulatedServer, UnknownMeeting, UnknownUser
 
@@ -145,6 +146,8 @@ def _endpoint(
             return _problem(404, f"no meeting {exc.args[0]!r} on this server")
         except UnknownUser as exc:
             return _problem(404, f"no user {exc.args[0]!r} in this meeting")
+        finally:
+            send_due_callbacks(server)
 
     return endpoint
 

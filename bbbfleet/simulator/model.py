@@ -184,6 +184,7 @@ class Meeting:
     record: bool = False
     metadata: dict[str, str] = field(default_factory=dict)
     logout_url: str = ""
+    meeting_ended_url: str | None = None
     guest_policy: str = GuestPolicy.ALWAYS_ACCEPT
     authenticated_guest: bool = True
     expire_if_no_user_joined_minutes: int = 5

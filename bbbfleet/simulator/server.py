@@ -92,6 +92,8 @@ class SimulatedServer:
         self.meetings: dict[str, Meeting] = {}  # by internal ID, in creation order
         self.sessions: dict[str, Session] = {}  # by session token, in join order
         self.ended: deque[EndedMeeting] = deque(maxlen=1000)
+        # end callbacks (meetingEndedURL, meta_endCallbackUrl) the HTTP layer still has to send
+        self.outbox: list[str] = []
 
     # --- time ---------------------------------------------------------------------------------
 
@@ -198,6 +200,7 @@ class SimulatedServer:
             record=spec.record,
             metadata=dict(spec.metadata),
             logout_url=spec.logout_url or self._default_logout_url(),
+            meeting_ended_url=spec.meeting_ended_url,
             guest_policy=spec.guest_policy,
             authenticated_guest=self.properties.authenticated_guest,
             expire_if_no_user_joined_minutes=spec.expire_if_no_user_joined_minutes,
@@ -462,6 +465,14 @@ class SimulatedServer:
         for token in [t for t, s in self.sessions.items() if s.internal_meeting_id == internal_id]:
             del self.sessions[token]
         self.ended.append(EndedMeeting(meeting.meeting_id, internal_id, reason, now))
+        for url in (meeting.meeting_ended_url, meeting.metadata.get("endcallbackurl")):
+            if url:
+                self.outbox.append(f"{url}{'&' if '?' in url else '?'}recordingmarks=false")
+
+    def take_callbacks(self) -> list[str]:
+        """End callbacks due now; the caller sends them (HTTP GET, as bbb-web does)."""
+        due, self.outbox = self.outbox, []
+        return due
 
     def _random(self, alphabet: str, length: int) -> str:
         return "".join(self.rng.choices(alphabet, k=length))

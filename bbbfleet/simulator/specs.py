@@ -40,6 +40,7 @@ class CreateSpec:
     record: bool = False
     metadata: dict[str, str] = field(default_factory=dict)
     logout_url: str | None = None
+    meeting_ended_url: str | None = None
     guest_policy: str = "ALWAYS_ACCEPT"
     expire_if_no_user_joined_minutes: int = 5
     expire_when_last_user_left_minutes: int = 1
@@ -63,6 +64,7 @@ class CreateSpec:
             record=params.flag("record"),
             metadata=params.metadata(),
             logout_url=_given(params, "logoutURL"),
+            meeting_ended_url=_given(params, "meetingEndedURL"),
             guest_policy=_given(params, "guestPolicy") or properties.guest_policy,
             expire_if_no_user_joined_minutes=params.integer(
                 "meetingExpireIfNoUserJoinedInMinutes", properties.expire_if_no_user_joined_minutes

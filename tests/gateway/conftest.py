@@ -124,9 +124,28 @@ class Gateway:
             self.task = None
 
 
-async def start_gateway(database_url: str, **settings: object) -> Gateway:
-    base = free_ports(3)
-    fleet = SimulatedFleet(3, base)
+class ManualClock:
+    """Milliseconds that move only when a test says so."""
+
+    def __init__(self, start_ms: int = 1_700_000_000_000) -> None:
+        self.now_ms = start_ms
+
+    def __call__(self) -> int:
+        return self.now_ms
+
+    def advance(self, seconds: float) -> None:
+        self.now_ms += int(seconds * 1000)
+
+
+async def start_gateway(
+    database_url: str,
+    servers: int = 3,
+    capacity: int = 100,
+    clock: Callable[[], int] = wall_clock_ms,
+    **settings: object,
+) -> Gateway:
+    base = free_ports(servers)
+    fleet = SimulatedFleet(servers, base)
     await fleet.start()
     port = free_port()
     values: dict[str, object] = {
@@ -144,10 +163,17 @@ async def start_gateway(database_url: str, **settings: object) -> Gateway:
     await store.tenants.add("alpha", ALPHA_SECRET)
     await store.tenants.add("beta", BETA_SECRET, hostname="bbb.beta.example")
     for index, sim in enumerate(fleet.servers):
-        await store.servers.add(f"sim-{index}", sim.url, sim.secret, capacity=100)
-    gateway = Gateway(f"http://127.0.0.1:{port}", fleet, store, config)
+        await store.servers.add(f"sim-{index}", sim.url, sim.secret, capacity=capacity)
+    gateway = Gateway(f"http://127.0.0.1:{port}", fleet, store, config, clock=clock)
     await gateway.start()
     return gateway
+
+
+async def stop_gateway(gw: Gateway) -> None:
+    await gw.stop()
+    await gw.http.aclose()
+    await gw.store.close()
+    await gw.fleet.stop()
 
 
 @pytest.fixture
@@ -156,7 +182,4 @@ async def gateway(database_url: str) -> AsyncIterator[Gateway]:
     try:
         yield gw
     finally:
-        await gw.stop()
-        await gw.http.aclose()
-        await gw.store.close()
-        await gw.fleet.stop()
+        await stop_gateway(gw)
