@@ -55,8 +55,13 @@ class ServerLoad:
         return max(self.reserved, self.live)
 
     @property
-    def free(self) -> float:
-        return self.capacity * self.weight - self.load
+    def effective_capacity(self) -> int:
+        """capacity × weight in whole seats (the epsilon keeps 100 × 0.57 at 57, not 56)."""
+        return int(self.capacity * self.weight + 1e-9)
+
+    @property
+    def free(self) -> int:
+        return self.effective_capacity - self.load
 
     @property
     def usable(self) -> bool:
@@ -123,9 +128,9 @@ def candidates(
 
 def _order(strategy: Strategy):  # type: ignore[no-untyped-def]
     if strategy is Strategy.BEST_FIT:
-        return lambda s: (s.free, -s.capacity * s.weight, s.id)
+        return lambda s: (s.free, -s.effective_capacity, s.id)
     # least loaded: most free room relative to size first, then absolute room, then stable by id
-    return lambda s: (-(s.free / (s.capacity * s.weight or 1)), -s.free, s.id)
+    return lambda s: (-(s.free / (s.effective_capacity or 1)), -s.free, s.id)
 
 
 def place(

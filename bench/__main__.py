@@ -98,6 +98,14 @@ def _stop_on_sigterm(signum: int, _frame: FrameType | None) -> None:
     "than queueing (0: skip).",
 )
 @click.option(
+    "--timeout",
+    default=30,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Seconds after which the load generator counts a request as failed (its latency "
+    "is then missing from the percentiles, so keep it above the slowest answer).",
+)
+@click.option(
     "--only",
     help="Comma-separated scenario keys or prefixes to run, e.g. "
     "'gateway.join,bare302' (default: all).",
@@ -151,6 +159,7 @@ def main(
     warmup: int,
     connections: int,
     probe_connections: int,
+    timeout: int,
     only: str | None,
     port_base: int,
     generator_kind: str,
@@ -162,6 +171,8 @@ def main(
     """Benchmark the gateway (one worker) in front of 3 simulated BBB servers against the
     simulator called directly and a bare 302 app; print req/s, p50, p99 and the targets."""
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    # Ctrl-C must stop the servers even when started in the background, where SIGINT is ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     generator = choose_generator(generator_kind, install, python_processes)
     work_dir = REPO / "var" / "bench" / "run"
     shutil.rmtree(work_dir, ignore_errors=True)
@@ -192,14 +203,15 @@ def main(
                 + ", ".join(f"{c.name} (pid {c.process.pid})" for c in children.children)
             )
             ids = population.meeting_ids(RUNNING_MEETINGS)
-            for api in (deployed.gateway, deployed.direct):
-                asyncio.run(population.populate(api, ids))
-            say(
-                f"{RUNNING_MEETINGS} running meetings through the gateway and on the direct "
-                f"simulator ({time.monotonic() - started:.1f} s of setup)"
-            )
-            runner = Runner(generator, children, work_dir, duration, warmup)
-            for scenario in _selected(build(deployed, ids, connections, probe_connections), only):
+            scenarios = _selected(build(deployed, ids, connections, probe_connections), only)
+            needed = {s.target for s in scenarios}
+            for target, api in (("gateway", deployed.gateway), ("direct", deployed.direct)):
+                if target in needed:
+                    asyncio.run(population.populate(api, ids))
+                    say(f"{RUNNING_MEETINGS} running meetings created through {api.api_url}")
+            say(f"setup took {time.monotonic() - started:.1f} s")
+            runner = Runner(generator, children, work_dir, duration, warmup, timeout)
+            for scenario in scenarios:
                 outcome = runner.run(scenario)
                 outcomes.append(outcome)
                 say(_progress(outcome))
@@ -223,6 +235,7 @@ def main(
             "warmup": warmup,
             "connections": connections,
             "probe_connections": probe_connections,
+            "timeout": timeout,
             "only": only,
         },
     }

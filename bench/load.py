@@ -34,7 +34,7 @@ class LoadSpec:
     expect: Expectation
     duration: float
     connections: int
-    timeout: float = 5.0
+    timeout: float = 30.0
 
 
 @dataclass(frozen=True)

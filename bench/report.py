@@ -133,12 +133,20 @@ def render(outcomes: Sequence[Outcome]) -> str:
         "",
         "cpu% is the process under test, sims% the gateway's 3 simulated servers (one process),",
         "wrk% the load generator, other% the rest of the machine; all in % of one core.",
+        "getMeetings: the direct call lists 200 meetings of one server; the gateway's lists",
+        "3 servers' ~67 each, fetched concurrently, so the two are not the same work.",
         "",
         "targets:",
     ]
     for target in targets(outcomes):
         value = "-" if target.value is None else f"{target.value:.2f}"
         lines.append(f"  {target.name:<42}{value:>8}  (target {target.goal})  {target.verdict}")
+    probes = [row for row in comparisons(outcomes) if row["call"].startswith("join @")]
+    for row in probes:
+        lines.append(
+            f"  (at saturation p99 is mostly queueing; {row['call']}: p99 overhead "
+            f"{row['p99_overhead_ms']:+.2f} ms, p50 {row['p50_overhead_ms']:+.2f} ms)"
+        )
     return "\n".join(lines)
 
 

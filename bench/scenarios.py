@@ -172,12 +172,14 @@ class Runner:
         work_dir: Path,
         duration: float,
         warmup: float,
+        timeout: float = 30.0,
     ) -> None:
         self.generator = generator
         self.children = children
         self.work_dir = work_dir
         self.duration = duration
         self.warmup = warmup
+        self.timeout = timeout
 
     def run(self, scenario: Scenario) -> Outcome:
         outcome = Outcome(scenario)
@@ -209,7 +211,12 @@ class Runner:
         )
         return self.generator.run(
             LoadSpec(
-                scenario.api.base_url, paths_file, scenario.expect, seconds, scenario.connections
+                scenario.api.base_url,
+                paths_file,
+                scenario.expect,
+                seconds,
+                scenario.connections,
+                self.timeout,
             )
         )
 

@@ -445,13 +445,20 @@ def test_required_flag_without_tags_finds_no_tagged_server() -> None:
     assert place([srv(1)], request_, LL) == NotPlaced(NoPlacement.NO_TAGGED_SERVER)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="capacity × weight is computed in binary floating point: 100 × 0.57 = 56.99999999999999, "
-    "so an empty server of capacity 100 and weight 0.57 refuses a 57-seat meeting",
+@pytest.mark.parametrize(
+    ("capacity", "weight", "seats"),
+    [
+        pytest.param(100, 0.57, 57, id="100x0.57"),  # 56.99999999999999 in binary floating point
+        pytest.param(100, 0.29, 29, id="100x0.29"),  # 28.999999999999996
+        pytest.param(10, 0.7, 7, id="10x0.7"),  # 7.000000000000001
+    ],
 )
-def test_weighted_capacity_is_not_lost_to_float_rounding() -> None:
-    assert place([srv(1, 100, weight=0.57)], req(57), LL) == Placed(1)
+def test_weighted_capacity_is_not_lost_to_float_rounding(
+    capacity: int, weight: float, seats: int
+) -> None:
+    server = srv(1, capacity, weight=weight)
+    assert place([server], req(seats), LL) == Placed(1)
+    assert place([server], req(seats + 1), LL) == NotPlaced(NoPlacement.NO_CAPACITY)
 
 
 # --- TagRequest.parse ---------------------------------------------------------------------------
@@ -629,7 +636,8 @@ def check_strategy_picks_the_extreme_of_the_first_pool(
     chosen = server_by_id(servers, result.server_id)
     assert chosen in pool
     if strategy is Strategy.LEAST_LOADED:
-        share = {s.id: s.free / (s.capacity * s.weight) for s in pool}
+        # free + load is the server's weighted capacity (capacity × weight) as placement counts it
+        share = {s.id: s.free / (s.free + s.load) for s in pool}
         assert share[chosen.id] == max(share.values())
     else:
         assert chosen.free == min(s.free for s in pool)
