@@ -1,7 +1,8 @@
 """The baseline: a bare Starlette app on uvicorn that answers every API call with a 302.
 
-It runs with the options ``bbbfleet serve`` gives uvicorn (one worker, uvloop and httptools when
-installed, no access log), so the gap between it and the gateway's join is the gateway's own work.
+It runs on the uvicorn configuration ``bbbfleet serve`` uses (``server_config``: one worker,
+uvloop and httptools when installed, no access log), so the gap between it and the gateway's join
+is the gateway's own work.
 
     python -m bench.bare302 --port 18081
 """
@@ -15,6 +16,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+
+from bbbfleet.gateway.http_server import server_config
 
 # As long as a gateway join redirect, so both send about the same bytes.
 LOCATION = (
@@ -37,14 +40,7 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1", help="Listen address.")
     parser.add_argument("--port", type=int, required=True, help="Listen port.")
     args = parser.parse_args()
-    uvicorn.run(
-        create_app(),
-        host=args.host,
-        port=args.port,
-        log_level="warning",
-        access_log=False,
-        proxy_headers=True,
-    )
+    uvicorn.Server(server_config(create_app(), args.host, args.port)).run()
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ from bench.scenarios import Outcome
 
 JOIN_VS_BARE_TARGET = 0.50  # gateway join throughput / bare 302 throughput, at least
 JOIN_P99_OVERHEAD_TARGET_MS = 2.0  # gateway join p99 - direct join p99, at most
-CALLS = ("join", "create", "isMeetingRunning", "getMeetings")
 
 
 @dataclass(frozen=True)
@@ -93,8 +92,8 @@ def _percent(value: float | None) -> str:
 def render(outcomes: Sequence[Outcome]) -> str:
     lines = [
         f"{'scenario':<30}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'errors':>7}"
-        f"{'cpu%':>6}{'sims%':>6}{'wrk%':>6}{'other%':>7}",
-        "-" * 88,
+        f"{'cpu%':>6}{'sims%':>6}{'gen%':>6}{'other%':>7}{'steal%':>7}",
+        "-" * 95,
     ]
     for outcome in outcomes:
         label = outcome.scenario.label
@@ -111,6 +110,7 @@ def render(outcomes: Sequence[Outcome]) -> str:
             f"{result.p99_ms:>9.2f}{result.errors:>7d}{_percent(outcome.server_cpu):>6}"
             f"{_percent(sims):>6}{_percent(cpu.generator if cpu else None):>6}"
             f"{_percent(cpu.other if cpu else None):>7}"
+            f"{_percent(cpu.stolen if cpu else None):>7}"
         )
         if result.errors:
             lines.append(
@@ -132,7 +132,8 @@ def render(outcomes: Sequence[Outcome]) -> str:
     lines += [
         "",
         "cpu% is the process under test, sims% the gateway's 3 simulated servers (one process),",
-        "wrk% the load generator, other% the rest of the machine; all in % of one core.",
+        "gen% the load generator, other% the rest of the machine, steal% CPU the hypervisor gave",
+        "to other guests (both disturb the figures); all in % of one core.",
         "getMeetings: the direct call lists 200 meetings of one server; the gateway's lists",
         "3 servers' ~67 each, fetched concurrently, so the two are not the same work.",
         "",

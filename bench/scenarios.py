@@ -82,83 +82,93 @@ def build(
 ) -> list[Scenario]:
     """All scenarios in the order they run: per API, getMeetings before create (create adds
     meetings to the lists getMeetings returns), the bare 302 app last."""
+    bare_paths = join_paths(deployment.gateway.secret, meeting_ids, JOIN_VARIANTS)
+    return [
+        *_api_scenarios(
+            "gateway",
+            deployment.gateway,
+            "/bigbluebutton/api/join?",
+            meeting_ids,
+            connections,
+            probe_connections,
+        ),
+        *_api_scenarios(
+            "direct",
+            deployment.direct,
+            "sessionToken=",
+            meeting_ids,
+            connections,
+            probe_connections,
+        ),
+        Scenario(
+            key="bare302",
+            label="bare 302 app",
+            target="bare302",
+            call="302",
+            api=deployment.bare302,
+            expect=Expectation(302, "location", "/bigbluebutton/api/join?"),
+            make_paths=_fixed(bare_paths),
+            connections=connections,
+        ),
+    ]
+
+
+def _api_scenarios(
+    target: str,
+    api: Api,
+    join_redirect_needle: str,
+    meeting_ids: Sequence[str],
+    connections: int,
+    probe_connections: int | None,
+) -> list[Scenario]:
+    """The four calls against one BBB API (the gateway, or a simulated server directly)."""
     scenarios: list[Scenario] = []
-    for target, api, join_needle in (
-        ("gateway", deployment.gateway, "/bigbluebutton/api/join?"),
-        ("direct", deployment.direct, "sessionToken="),
-    ):
-        joins = join_paths(api.secret, meeting_ids, JOIN_VARIANTS)
-        join_expect = Expectation(302, "location", join_needle)
+
+    def add(
+        call: str,
+        expect: Expectation,
+        paths: PathMaker,
+        clients: int = connections,
+        key: str = "",
+        label: str = "",
+    ) -> None:
         scenarios.append(
             Scenario(
-                f"{target}.join",
-                f"{target} join",
-                target,
-                "join",
-                api,
-                join_expect,
-                _fixed(joins),
-                connections,
+                key=f"{target}.{key or call}",
+                label=f"{target} {label or call}",
+                target=target,
+                call=call,
+                api=api,
+                expect=expect,
+                make_paths=paths,
+                connections=clients,
             )
         )
-        if probe_connections:
-            scenarios.append(
-                Scenario(
-                    f"{target}.join.c{probe_connections}",
-                    f"{target} join @{probe_connections} conn",
-                    target,
-                    "join",
-                    api,
-                    join_expect,
-                    _fixed(joins),
-                    probe_connections,
-                )
-            )
-        scenarios += [
-            Scenario(
-                f"{target}.isMeetingRunning",
-                f"{target} isMeetingRunning",
-                target,
-                "isMeetingRunning",
-                api,
-                Expectation(200, "body", "<running>true</running>"),
-                _fixed(is_meeting_running_paths(api.secret, meeting_ids)),
-                connections,
-            ),
-            Scenario(
-                f"{target}.getMeetings",
-                f"{target} getMeetings ({len(meeting_ids)})",
-                target,
-                "getMeetings",
-                api,
-                Expectation(200, "body", SUCCESS),
-                _fixed(get_meetings_paths(api.secret)),
-                connections,
-            ),
-            Scenario(
-                f"{target}.create",
-                f"{target} create",
-                target,
-                "create",
-                api,
-                Expectation(200, "body", SUCCESS),
-                _creates(api, f"load-{target}"),
-                connections,
-            ),
-        ]
-    bare_paths = join_paths(deployment.gateway.secret, meeting_ids, JOIN_VARIANTS)
-    scenarios.append(
-        Scenario(
-            "bare302",
-            "bare 302 app",
-            "bare302",
-            "302",
-            deployment.bare302,
-            Expectation(302, "location", "/bigbluebutton/api/join?"),
-            _fixed(bare_paths),
-            connections,
+
+    joins = _fixed(join_paths(api.secret, meeting_ids, JOIN_VARIANTS))
+    join_expect = Expectation(302, "location", join_redirect_needle)
+    add("join", join_expect, joins)
+    if probe_connections:
+        add(
+            "join",
+            join_expect,
+            joins,
+            probe_connections,
+            key=f"join.c{probe_connections}",
+            label=f"join @{probe_connections} conn",
         )
+    add(
+        "isMeetingRunning",
+        Expectation(200, "body", "<running>true</running>"),
+        _fixed(is_meeting_running_paths(api.secret, meeting_ids)),
     )
+    add(
+        "getMeetings",
+        Expectation(200, "body", SUCCESS),
+        _fixed(get_meetings_paths(api.secret)),
+        label=f"getMeetings ({len(meeting_ids)})",
+    )
+    add("create", Expectation(200, "body", SUCCESS), _creates(api, f"load-{target}"))
     return scenarios
 
 
@@ -198,10 +208,11 @@ class Runner:
         self.children.check_alive()
         if outcome.result.wrapped and scenario.call == "create":
             outcome.notes.append("create IDs reused: the path list was shorter than the run")
-        if outcome.cpu.other is not None and outcome.cpu.other > BUSY_MACHINE:
+        other, stolen = outcome.cpu.other or 0.0, outcome.cpu.stolen or 0.0
+        if other + stolen > BUSY_MACHINE:
             outcome.notes.append(
-                f"something else used {outcome.cpu.other:.0f}% of a core meanwhile "
-                f"(stolen by the hypervisor: {outcome.cpu.stolen or 0:.0f}%): figures disturbed"
+                f"other work took {other:.0f}% and the hypervisor {stolen:.0f}% of a core "
+                "meanwhile: figures disturbed"
             )
         return outcome
 

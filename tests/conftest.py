@@ -11,10 +11,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 from sqlalchemy.engine import make_url
 
-from bbbfleet.storage import database
+from bbbfleet.storage.database import Database
 
 POSTGRES_URL = os.environ.get(
     "BBBFLEET_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -41,11 +41,11 @@ def postgres_available() -> bool:
 
 
 async def _run_admin(statement: str) -> None:
-    engine = database.create_engine(POSTGRES_URL)
-    async with engine.connect() as conn:
+    db = Database(POSTGRES_URL)
+    async with db.async_engine.connect() as conn:
         await conn.execution_options(isolation_level="AUTOCOMMIT")
         await conn.execute(text(statement))
-    await engine.dispose()
+    await db.dispose()
 
 
 def _admin(statement: str) -> None:
@@ -70,11 +70,14 @@ def postgres_run_url() -> Iterator[str]:
 
 
 async def reset_postgres(url: str) -> None:
-    engine = database.create_engine(url)
-    async with engine.begin() as conn:
-        await conn.execute(text("DROP SCHEMA public CASCADE"))
-        await conn.execute(text("CREATE SCHEMA public"))
-    await engine.dispose()
+    db = Database(url)
+
+    def reset(conn: Connection) -> None:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+
+    await db.write(reset)
+    await db.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

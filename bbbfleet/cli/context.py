@@ -36,12 +36,11 @@ def with_store(ctx: click.Context, action: Callable[[Store], Awaitable[T]]) -> T
 
     async def run() -> T:
         try:
-            engine = database.create_engine(settings.database_url)
+            store = Store.open(settings.database_url)
         except database.UnsupportedDatabase as exc:
             raise click.ClickException(str(exc)) from exc
-        store = Store(engine)
         try:
-            await database.upgrade(engine)
+            await store.db.upgrade()
             return await action(store)
         finally:
             await store.close()

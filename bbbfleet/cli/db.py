@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from bbbfleet.cli.context import with_store
-from bbbfleet.storage import database
 from bbbfleet.storage.repository import Store
 
 
@@ -20,7 +19,7 @@ def upgrade(ctx: click.Context) -> None:
     """Create or upgrade the schema to the current version (safe to repeat)."""
 
     async def action(store: Store) -> str | None:
-        return await database.current_revision(store.engine)
+        return await store.db.current_revision()
 
     revision = with_store(ctx, action)
     click.echo(f"database schema is at revision {revision}")

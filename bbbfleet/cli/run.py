@@ -39,7 +39,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     settings = settings_from(ctx, **overrides)
     _configure_logging(settings.log_level)
     try:
-        database.async_url(settings.database_url)
+        database.check_url(settings.database_url)
     except database.UnsupportedDatabase as exc:
         raise click.ClickException(str(exc)) from exc
     uvicorn.Server(
@@ -116,8 +116,8 @@ async def _demo(port: int, secret: str, sim_base_port: int, database_path: Path)
     fleet = SimulatedFleet(3, sim_base_port)
     await fleet.start()
     try:
-        store = Store(database.create_engine(settings.database_url))
-        await database.upgrade(store.engine)
+        store = Store.open(settings.database_url)
+        await store.db.upgrade()
         await store.tenants.add(DEMO_TENANT, secret)
         for index, simulated in enumerate(fleet.servers):
             await store.servers.add(f"sim-{index}", simulated.url, simulated.secret, capacity=100)

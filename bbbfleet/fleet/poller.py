@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bbbfleet.gateway.backends import BackendClient, BackendFailure
 from bbbfleet.health import HealthState, Thresholds, observe
@@ -26,6 +26,7 @@ from bbbfleet.placement import ServerState
 from bbbfleet.protocol import documents
 from bbbfleet.protocol.params import RawQuery
 from bbbfleet.settings import Settings
+from bbbfleet.storage.database import Database
 from bbbfleet.storage.repository import Server, ServerPoll, Store
 from bbbfleet.storage.servers import HealthUpdate
 
@@ -45,12 +46,12 @@ class PollReport:
 class Leadership:
     """Whether this process is the one that polls (always, on SQLite)."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
+    def __init__(self, db: Database) -> None:
+        self.db = db
         self._connection: AsyncConnection | None = None
 
     async def acquire(self) -> bool:
-        if self.engine.dialect.name != "postgresql":
+        if not self.db.is_postgres:
             return True
         if self._connection is not None and not self._connection.closed:
             try:
@@ -58,7 +59,7 @@ class Leadership:
                 return True
             except Exception:  # lost the connection, and with it the lock
                 await self.release()
-        connection = await self.engine.connect()
+        connection = await self.db.async_engine.connect()
         got = (
             await connection.execute(text(f"SELECT pg_try_advisory_lock({POLLER_LOCK})"))
         ).scalar_one()
@@ -101,7 +102,7 @@ class Poller:
         self.thresholds = Thresholds(
             settings.unstable_after, settings.offline_after, settings.available_after
         )
-        self.leadership = Leadership(store.engine)
+        self.leadership = Leadership(store.db)
         self._semaphore = asyncio.Semaphore(settings.poll_concurrency)
 
     async def run(self) -> None:

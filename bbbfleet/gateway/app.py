@@ -17,7 +17,6 @@ from bbbfleet.gateway.directory import Directory
 from bbbfleet.gateway.meetings import Clock, MeetingService, wall_clock_ms
 from bbbfleet.gateway.web import Gateway
 from bbbfleet.settings import Settings
-from bbbfleet.storage import database
 from bbbfleet.storage.repository import Store
 
 log = logging.getLogger(__name__)
@@ -26,7 +25,7 @@ API_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"]
 
 def create_app(settings: Settings, clock: Clock = wall_clock_ms) -> Starlette:
     """The gateway as an ASGI app; storage, HTTP pools and the poller live in its lifespan."""
-    store = Store(database.create_engine(settings.database_url))
+    store = Store.open(settings.database_url)
     directory = Directory(store, settings.cache_seconds)
     backends = BackendClient(
         settings.backend_timeout, settings.backend_connections, settings.backend_checksum_algorithm
@@ -39,7 +38,7 @@ def create_app(settings: Settings, clock: Clock = wall_clock_ms) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         if settings.auto_migrate:
-            await database.upgrade(store.engine)
+            await store.db.upgrade()
         polling = asyncio.create_task(poller.run()) if settings.poller else None
         try:
             yield

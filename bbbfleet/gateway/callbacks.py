@@ -1,8 +1,9 @@
 """The gateway's own ``meetingEndedURL``: BBB tells the gateway at once when a meeting ends.
 
 Every create sent to a backend carries ``meetingEndedURL=<public_url>/bigbluebutton/fleet/ended/
-<meeting>/<token>``; the token is an HMAC with the hosting server's secret, so only that server can
-end the placement (a stale copy on an old server cannot end the re-created meeting).  The
+<meeting>/<token>``; the token is an HMAC with the hosting server's secret over the placement's
+nonce, so only that server can end that placement (a stale copy on an old server, or a late
+callback of an earlier run of the same meeting, cannot end the current one).  The
 tenant's own ``meetingEndedURL``, if it gave one, is called afterwards like BBB would call it
 (GET, ``recordingmarks`` appended), retried a few times.
 """
@@ -28,7 +29,7 @@ RELAY_DELAYS = (0.0, 1.0, 5.0, 30.0)
 
 
 def _token(meeting: Meeting, server: Server) -> str:
-    message = f"{meeting.id}:{meeting.backend_meeting_id}:{server.id}".encode()
+    message = f"{meeting.id}:{meeting.nonce}:{server.id}".encode()
     return hmac.new(server.secret.encode(), message, hashlib.sha256).hexdigest()[:32]
 
 

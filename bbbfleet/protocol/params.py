@@ -164,5 +164,8 @@ _URL_SAFE_BYTES = frozenset(
 )
 
 
+_UNSAFE = re.compile(b"[^" + re.escape(bytes(sorted(_URL_SAFE_BYTES))) + b"]")
+
+
 def _ascii_safe(raw: bytes) -> str:
-    return "".join(chr(b) if b in _URL_SAFE_BYTES else f"%{b:02X}" for b in raw)
+    return _UNSAFE.sub(lambda m: b"%%%02X" % m.group(0)[0], raw).decode("ascii")

@@ -1,26 +1,27 @@
 """Meeting placements and reservations, poll results, and room history.
 
 Placement is atomic: the decision is taken and the reservation written in one transaction under a
-lock (an advisory lock on PostgreSQL, so several gateway processes never place on the same stale
-view), before the backend is called.  The decision itself is a pure function handed in by the
-caller (see bbbfleet.placement).
+lock (a PostgreSQL advisory lock, so several gateway processes never place on the same stale view;
+on SQLite the transaction runs without yielding to the event loop), before the backend is called.
+The decision itself is a pure function handed in by the caller (see bbbfleet.placement).
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
+import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
-from sqlalchemy import Row, bindparam, case, delete, func, select, text, update
+from sqlalchemy import Connection, Row, bindparam, case, delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bbbfleet.storage.database import Database
 from bbbfleet.storage.models import meetings, rooms
 from bbbfleet.storage.records import Meeting, NewMeeting, Server, ServerPoll
-from bbbfleet.storage.servers import SERVER_COLUMNS, server_from_row
+from bbbfleet.storage.servers import list_servers
 
 T = TypeVar("T")
 PLACEMENT_LOCK = 7_203_115
@@ -36,8 +37,63 @@ _LOAD = case(
 )
 
 
+_BY_MEETING_ID = select(*_COLUMNS).where(
+    meetings.c.tenant_id == bindparam("tenant_id"), meetings.c.meeting_id == bindparam("meeting_id")
+)
+
+
 def _meeting(row: Row[*tuple[Any, ...]]) -> Meeting:
     return Meeting(**row._mapping)
+
+
+def _one(conn: Connection, *where: Any) -> Meeting | None:
+    row = conn.execute(select(*_COLUMNS).where(*where)).first()
+    return None if row is None else _meeting(row)
+
+
+def _reserved_by_server(conn: Connection) -> dict[int, int]:
+    rows = conn.execute(
+        select(meetings.c.server_id, func.sum(_LOAD))
+        .where(meetings.c.server_id.is_not(None))
+        .group_by(meetings.c.server_id)
+    ).all()
+    return {server_id: int(total or 0) for server_id, total in rows}
+
+
+def _tenant_load(conn: Connection, tenant_id: int) -> int:
+    total = conn.execute(select(func.sum(_LOAD)).where(meetings.c.tenant_id == tenant_id)).scalar()
+    return int(total or 0)
+
+
+def _inputs(conn: Connection, tenant_id: int) -> PlacementInputs:
+    return PlacementInputs(
+        list_servers(conn), _reserved_by_server(conn), _tenant_load(conn, tenant_id)
+    )
+
+
+def _lock(conn: Connection) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.execute(text(f"SELECT pg_advisory_xact_lock({PLACEMENT_LOCK})"))
+
+
+def _remember_room(conn: Connection, meeting: Meeting, now_ms: int) -> None:
+    peak = max(meeting.peak_participants, meeting.live_participants)
+    if peak <= 0:
+        return
+    result = conn.execute(
+        update(rooms)
+        .where(rooms.c.tenant_id == meeting.tenant_id, rooms.c.meeting_id == meeting.meeting_id)
+        .values(recent_peak=peak, updated_ms=now_ms)
+    )
+    if result.rowcount == 0:
+        conn.execute(
+            rooms.insert().values(
+                tenant_id=meeting.tenant_id,
+                meeting_id=meeting.meeting_id,
+                recent_peak=peak,
+                updated_ms=now_ms,
+            )
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,39 +113,31 @@ class PollOutcome:
 
 
 class MeetingStore:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        # PostgreSQL transactions await the network: serialise this process's placements so they
+        # queue here instead of on the advisory lock's connection slots
         self._placement_lock = asyncio.Lock()
 
     # --- reads ------------------------------------------------------------------------------------
 
     async def get(self, tenant_id: int, meeting_id: str) -> Meeting | None:
-        async with self.engine.connect() as conn:
-            row = (
-                await conn.execute(
-                    select(*_COLUMNS).where(
-                        meetings.c.tenant_id == tenant_id, meetings.c.meeting_id == meeting_id
-                    )
-                )
-            ).first()
+        """The hot path of every routed call: one prepared, indexed SELECT."""
+        params = {"tenant_id": tenant_id, "meeting_id": meeting_id}
+        row = await self.db.read(lambda conn: conn.execute(_BY_MEETING_ID, params).first())
         return None if row is None else _meeting(row)
 
     async def get_by_pk(self, meeting_pk: int) -> Meeting | None:
-        async with self.engine.connect() as conn:
-            row = (await conn.execute(select(*_COLUMNS).where(meetings.c.id == meeting_pk))).first()
-        return None if row is None else _meeting(row)
+        return await self.db.read(lambda conn: _one(conn, meetings.c.id == meeting_pk))
 
     async def find_by_internal_id(self, tenant_id: int, internal_id: str) -> Meeting | None:
-        async with self.engine.connect() as conn:
-            row = (
-                await conn.execute(
-                    select(*_COLUMNS).where(
-                        meetings.c.tenant_id == tenant_id,
-                        meetings.c.internal_meeting_id == internal_id,
-                    )
-                )
-            ).first()
-        return None if row is None else _meeting(row)
+        return await self.db.read(
+            lambda conn: _one(
+                conn,
+                meetings.c.tenant_id == tenant_id,
+                meetings.c.internal_meeting_id == internal_id,
+            )
+        )
 
     async def all(
         self, tenant_id: int | None = None, server_id: int | None = None
@@ -99,58 +147,33 @@ class MeetingStore:
             query = query.where(meetings.c.tenant_id == tenant_id)
         if server_id is not None:
             query = query.where(meetings.c.server_id == server_id)
-        async with self.engine.connect() as conn:
-            rows = (await conn.execute(query)).all()
+        rows = await self.db.read(lambda conn: conn.execute(query).all())
         return [_meeting(row) for row in rows]
 
     async def reserved_by_server(self) -> dict[int, int]:
-        async with self.engine.connect() as conn:
-            return await self._reserved_by_server(conn)
+        return await self.db.read(_reserved_by_server)
 
     async def counts_by_server(self) -> dict[int, int]:
-        async with self.engine.connect() as conn:
-            rows = (
-                await conn.execute(
-                    select(meetings.c.server_id, func.count())
-                    .where(meetings.c.server_id.is_not(None))
-                    .group_by(meetings.c.server_id)
-                )
-            ).all()
+        query = (
+            select(meetings.c.server_id, func.count())
+            .where(meetings.c.server_id.is_not(None))
+            .group_by(meetings.c.server_id)
+        )
+        rows = await self.db.read(lambda conn: conn.execute(query).all())
         return {server_id: count for server_id, count in rows}
 
     async def tenant_load(self, tenant_id: int) -> int:
-        async with self.engine.connect() as conn:
-            return await self._tenant_load(conn, tenant_id)
+        return await self.db.read(lambda conn: _tenant_load(conn, tenant_id))
 
     async def room_peak(self, tenant_id: int, meeting_id: str, since_ms: int) -> int | None:
         """The peak attendance of the room's last run, if it ended after ``since_ms``."""
-        async with self.engine.connect() as conn:
-            row = (
-                await conn.execute(
-                    select(rooms.c.recent_peak).where(
-                        rooms.c.tenant_id == tenant_id,
-                        rooms.c.meeting_id == meeting_id,
-                        rooms.c.updated_ms >= since_ms,
-                    )
-                )
-            ).first()
-        return None if row is None or row[0] <= 0 else int(row[0])
-
-    async def _reserved_by_server(self, conn: AsyncConnection) -> dict[int, int]:
-        rows = (
-            await conn.execute(
-                select(meetings.c.server_id, func.sum(_LOAD))
-                .where(meetings.c.server_id.is_not(None))
-                .group_by(meetings.c.server_id)
-            )
-        ).all()
-        return {server_id: int(total or 0) for server_id, total in rows}
-
-    async def _tenant_load(self, conn: AsyncConnection, tenant_id: int) -> int:
-        total = (
-            await conn.execute(select(func.sum(_LOAD)).where(meetings.c.tenant_id == tenant_id))
-        ).scalar_one()
-        return int(total or 0)
+        query = select(rooms.c.recent_peak).where(
+            rooms.c.tenant_id == tenant_id,
+            rooms.c.meeting_id == meeting_id,
+            rooms.c.updated_ms >= since_ms,
+        )
+        peak = await self.db.read(lambda conn: conn.execute(query).scalar())
+        return None if peak is None or peak <= 0 else int(peak)
 
     # --- placement ----------------------------------------------------------------------------------
 
@@ -159,19 +182,15 @@ class MeetingStore:
     ) -> tuple[Meeting, bool] | T:
         """Insert the meeting on the server ``decide`` picks, or return the meeting that exists
         already (``False``), or what ``decide`` returned instead of a server id."""
-        async with self._placement_lock, self.engine.begin() as conn:
-            await self._lock(conn)
-            existing = (
-                await conn.execute(
-                    select(*_COLUMNS).where(
-                        meetings.c.tenant_id == new.tenant_id,
-                        meetings.c.meeting_id == new.meeting_id,
-                    )
-                )
-            ).first()
+
+        def transaction(conn: Connection) -> tuple[Meeting, bool] | T:
+            _lock(conn)
+            existing = _one(
+                conn, meetings.c.tenant_id == new.tenant_id, meetings.c.meeting_id == new.meeting_id
+            )
             if existing is not None:
-                return _meeting(existing), False
-            decision = decide(await self._inputs(conn, new.tenant_id))
+                return existing, False
+            decision = decide(_inputs(conn, new.tenant_id))
             if not isinstance(decision, int):
                 return decision
             values = {
@@ -185,36 +204,31 @@ class MeetingStore:
                 "reserved_participants": new.reserved_participants,
                 "reserved_until_ms": new.reserved_until_ms,
                 "created_ms": new.created_ms,
+                "nonce": secrets.token_hex(8),
             }
-            try:
-                meeting_pk = (
-                    await conn.execute(meetings.insert().values(**values).returning(meetings.c.id))
-                ).scalar_one()
-            except IntegrityError:  # another process won a race the lock cannot cover (SQLite)
-                return await self._existing(new)
-        meeting = Meeting(
-            id=meeting_pk,
-            tenant_id=new.tenant_id,
-            meeting_id=new.meeting_id,
-            backend_meeting_id=new.backend_meeting_id,
-            server_id=decision,
-            internal_meeting_id=None,
-            attendee_pw=None,
-            moderator_pw=None,
-            create_time=None,
-            create_query=new.create_query,
-            create_body=new.create_body,
-            create_content_type=new.create_content_type,
-            reserved_participants=new.reserved_participants,
-            reserved_until_ms=new.reserved_until_ms,
-            created_ms=new.created_ms,
-        )
-        return meeting, True
+            meeting_pk = conn.execute(
+                meetings.insert().values(**values).returning(meetings.c.id)
+            ).scalar_one()
+            return (
+                Meeting(
+                    id=meeting_pk,
+                    internal_meeting_id=None,
+                    attendee_pw=None,
+                    moderator_pw=None,
+                    create_time=None,
+                    **values,  # type: ignore[arg-type]
+                ),
+                True,
+            )
 
-    async def _existing(self, new: NewMeeting) -> tuple[Meeting, bool]:
-        meeting = await self.get(new.tenant_id, new.meeting_id)
-        assert meeting is not None
-        return meeting, False
+        try:
+            async with self._placement_lock:
+                return await self.db.write(transaction)
+        except IntegrityError:  # another process inserted the same meeting meanwhile
+            existing = await self.get(new.tenant_id, new.meeting_id)
+            if existing is None:
+                raise
+            return existing, False
 
     async def move(
         self, meeting: Meeting, decide: Callable[[PlacementInputs], int | T], now_ms: int
@@ -222,50 +236,40 @@ class MeetingStore:
         """Re-place a meeting whose server failed (failover).  Returns the moved meeting, what
         ``decide`` returned instead of a server, or None if the meeting is gone or was moved by
         someone else meanwhile (then re-read it)."""
-        async with self._placement_lock, self.engine.begin() as conn:
-            await self._lock(conn)
-            current = (
-                await conn.execute(select(*_COLUMNS).where(meetings.c.id == meeting.id))
-            ).first()
+        changes = {
+            "nonce": secrets.token_hex(8),
+            "internal_meeting_id": None,
+            "create_time": None,
+            "live_participants": 0,
+            "seen_ms": None,
+            "created_ms": now_ms,
+        }
+
+        def transaction(conn: Connection) -> Meeting | T | None:
+            _lock(conn)
+            current = _one(conn, meetings.c.id == meeting.id)
             if current is None or current.server_id != meeting.server_id:
                 return None
-            inputs = await self._inputs(conn, meeting.tenant_id)
-            # the meeting's own reservation must not count against its new server
+            inputs = _inputs(conn, meeting.tenant_id)
+            # the meeting's own reservation must not count against its new server or its pool
+            own = max(meeting.reserved_participants, meeting.live_participants)
             reserved = dict(inputs.reserved_by_server)
             if meeting.server_id is not None:
-                reserved[meeting.server_id] = reserved.get(meeting.server_id, 0) - max(
-                    meeting.reserved_participants, meeting.live_participants
-                )
-            own = max(meeting.reserved_participants, meeting.live_participants)
+                reserved[meeting.server_id] = reserved.get(meeting.server_id, 0) - own
             decision = decide(
                 replace(inputs, reserved_by_server=reserved, tenant_load=inputs.tenant_load - own)
             )
             if not isinstance(decision, int):
                 return decision
-            changes = {
-                "server_id": decision,
-                "internal_meeting_id": None,
-                "create_time": None,
-                "live_participants": 0,
-                "seen_ms": None,
-                "created_ms": now_ms,
-            }
-            await conn.execute(
-                update(meetings).where(meetings.c.id == meeting.id).values(**changes)
+            conn.execute(
+                update(meetings)
+                .where(meetings.c.id == meeting.id)
+                .values(server_id=decision, **changes)
             )
-        return replace(meeting, **changes)  # type: ignore[arg-type]
+            return replace(meeting, server_id=decision, **changes)  # type: ignore[arg-type]
 
-    async def _inputs(self, conn: AsyncConnection, tenant_id: int) -> PlacementInputs:
-        server_rows = (await conn.execute(select(*SERVER_COLUMNS))).all()
-        return PlacementInputs(
-            [server_from_row(row) for row in server_rows],
-            await self._reserved_by_server(conn),
-            await self._tenant_load(conn, tenant_id),
-        )
-
-    async def _lock(self, conn: AsyncConnection) -> None:
-        if conn.dialect.name == "postgresql":
-            await conn.execute(text(f"SELECT pg_advisory_xact_lock({PLACEMENT_LOCK})"))
+        async with self._placement_lock:
+            return await self.db.write(transaction)
 
     # --- what the backend answered ----------------------------------------------------------------
 
@@ -278,61 +282,47 @@ class MeetingStore:
         create_time: int | None,
     ) -> None:
         """Remember what the backend answered to create (for join checks and failover)."""
-        async with self.engine.begin() as conn:
-            await conn.execute(
-                update(meetings)
-                .where(meetings.c.id == meeting_pk)
-                .values(
-                    internal_meeting_id=internal_meeting_id,
-                    attendee_pw=attendee_pw,
-                    moderator_pw=moderator_pw,
-                    create_time=create_time,
-                )
+        statement = (
+            update(meetings)
+            .where(meetings.c.id == meeting_pk)
+            .values(
+                internal_meeting_id=internal_meeting_id,
+                attendee_pw=attendee_pw,
+                moderator_pw=moderator_pw,
+                create_time=create_time,
             )
+        )
+        await self.db.write(lambda conn: conn.execute(statement))
 
     async def forget(self, meeting: Meeting, now_ms: int) -> None:
         """The meeting ended: release its reservation and remember how big it got."""
-        async with self.engine.begin() as conn:
-            await conn.execute(delete(meetings).where(meetings.c.id == meeting.id))
-            await self._remember_room(conn, meeting, now_ms)
+
+        def transaction(conn: Connection) -> None:
+            conn.execute(delete(meetings).where(meetings.c.id == meeting.id))
+            _remember_room(conn, meeting, now_ms)
+
+        await self.db.write(transaction)
 
     async def release(self, meeting_pk: int) -> None:
         """Drop a placement that never became a meeting (its create failed)."""
-        async with self.engine.begin() as conn:
-            await conn.execute(delete(meetings).where(meetings.c.id == meeting_pk))
+        await self.db.write(
+            lambda conn: conn.execute(delete(meetings).where(meetings.c.id == meeting_pk))
+        )
 
     async def orphan_server(self, server_id: int) -> list[Meeting]:
         """Detach every meeting from a server (panic): each is re-created elsewhere on its next
         create or join."""
-        async with self.engine.begin() as conn:
-            rows = (
-                await conn.execute(select(*_COLUMNS).where(meetings.c.server_id == server_id))
-            ).all()
-            await conn.execute(
+
+        def transaction(conn: Connection) -> list[Meeting]:
+            rows = conn.execute(select(*_COLUMNS).where(meetings.c.server_id == server_id)).all()
+            conn.execute(
                 update(meetings)
                 .where(meetings.c.server_id == server_id)
                 .values(server_id=None, internal_meeting_id=None, live_participants=0)
             )
-        return [_meeting(row) for row in rows]
+            return [_meeting(row) for row in rows]
 
-    async def _remember_room(self, conn: AsyncConnection, meeting: Meeting, now_ms: int) -> None:
-        peak = max(meeting.peak_participants, meeting.live_participants)
-        if peak <= 0:
-            return
-        result = await conn.execute(
-            update(rooms)
-            .where(rooms.c.tenant_id == meeting.tenant_id, rooms.c.meeting_id == meeting.meeting_id)
-            .values(recent_peak=peak, updated_ms=now_ms)
-        )
-        if result.rowcount == 0:
-            await conn.execute(
-                rooms.insert().values(
-                    tenant_id=meeting.tenant_id,
-                    meeting_id=meeting.meeting_id,
-                    recent_peak=peak,
-                    updated_ms=now_ms,
-                )
-            )
+        return await self.db.write(transaction)
 
     # --- poll results --------------------------------------------------------------------------
 
@@ -345,13 +335,12 @@ class MeetingStore:
         answered = {poll.server_id: poll.attendance for poll in polls if poll.ok}
         if not answered:
             return PollOutcome()
-        async with self.engine.begin() as conn:
+
+        def transaction(conn: Connection) -> PollOutcome:
             rows = [
                 _meeting(row)
-                for row in (
-                    await conn.execute(
-                        select(*_COLUMNS).where(meetings.c.server_id.in_(list(answered)))
-                    )
+                for row in conn.execute(
+                    select(*_COLUMNS).where(meetings.c.server_id.in_(list(answered)))
                 ).all()
             ]
             changed: list[dict[str, int]] = []
@@ -363,16 +352,17 @@ class MeetingStore:
                     if meeting.created_ms < now_ms - grace_ms:
                         ended.append(meeting)
                     continue
-                changed.append(
-                    {
-                        "pk": meeting.id,
-                        "live": live,
-                        "peak": max(meeting.peak_participants, live),
-                        "seen": now_ms,
-                    }
-                )
+                if live != meeting.live_participants or meeting.seen_ms is None:
+                    changed.append(
+                        {
+                            "pk": meeting.id,
+                            "live": live,
+                            "peak": max(meeting.peak_participants, live),
+                            "seen": now_ms,
+                        }
+                    )
             if changed:
-                await conn.execute(
+                conn.execute(
                     update(meetings)
                     .where(meetings.c.id == bindparam("pk"))
                     .values(
@@ -383,14 +373,16 @@ class MeetingStore:
                     changed,
                 )
             if ended:
-                await conn.execute(delete(meetings).where(meetings.c.id.in_([m.id for m in ended])))
+                conn.execute(delete(meetings).where(meetings.c.id.in_([m.id for m in ended])))
                 for meeting in ended:
-                    await self._remember_room(conn, meeting, now_ms)
-        placed = {(m.server_id, m.backend_meeting_id) for m in rows}
-        stale = [
-            (server_id, backend_id)
-            for server_id, attendance in answered.items()
-            for backend_id in attendance
-            if BACKEND_ID.match(backend_id) and (server_id, backend_id) not in placed
-        ]
-        return PollOutcome(ended, stale)
+                    _remember_room(conn, meeting, now_ms)
+            placed = {(m.server_id, m.backend_meeting_id) for m in rows}
+            stale = [
+                (server_id, backend_id)
+                for server_id, attendance in answered.items()
+                for backend_id in attendance
+                if BACKEND_ID.match(backend_id) and (server_id, backend_id) not in placed
+            ]
+            return PollOutcome(ended, stale)
+
+        return await self.db.write(transaction)

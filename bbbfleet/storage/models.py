@@ -113,6 +113,8 @@ class MeetingRow(Base):
     peak_participants: Mapped[int] = mapped_column(Integer, default=0)
     created_ms: Mapped[int] = mapped_column(BigInteger, default=0)
     seen_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # changes with every placement, so a late end callback of an earlier copy matches nothing
+    nonce: Mapped[str] = mapped_column(String(32), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

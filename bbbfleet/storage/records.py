@@ -75,6 +75,7 @@ class Meeting:
     peak_participants: int = 0
     created_ms: int = 0
     seen_ms: int | None = None
+    nonce: str = ""
 
 
 @dataclass(frozen=True, slots=True)

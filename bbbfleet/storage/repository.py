@@ -6,8 +6,7 @@ indexed SELECT.  Every method works unchanged on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
+from bbbfleet.storage.database import Database
 from bbbfleet.storage.meetings import MeetingStore, PlacementInputs, PollOutcome
 from bbbfleet.storage.records import (
     AlreadyExists,
@@ -24,6 +23,7 @@ from bbbfleet.storage.tenants import TenantStore
 
 __all__ = [
     "AlreadyExists",
+    "Database",
     "Meeting",
     "MeetingStore",
     "NewMeeting",
@@ -43,11 +43,15 @@ __all__ = [
 class Store:
     """All of bbbfleet's state: ``tenants``, ``servers`` and ``meetings``."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
-        self.tenants = TenantStore(engine)
-        self.servers = ServerStore(engine)
-        self.meetings = MeetingStore(engine)
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.tenants = TenantStore(db)
+        self.servers = ServerStore(db)
+        self.meetings = MeetingStore(db)
+
+    @classmethod
+    def open(cls, url: str) -> Store:
+        return cls(Database(url))
 
     async def close(self) -> None:
-        await self.engine.dispose()
+        await self.db.dispose()

@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, bindparam, case, delete, func, select, update
+from sqlalchemy import Connection, Row, bindparam, case, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bbbfleet.placement import Health, ServerState
+from bbbfleet.storage.database import Database
 from bbbfleet.storage.models import meetings, servers
 from bbbfleet.storage.records import AlreadyExists, NotFound, Server, StorageError
 
@@ -57,20 +57,22 @@ def server_from_row(row: Row[*tuple[Any, ...]]) -> Server:
     return Server(**values)
 
 
+def list_servers(conn: Connection) -> list[Server]:
+    rows = conn.execute(select(*SERVER_COLUMNS).order_by(servers.c.name)).all()
+    return [server_from_row(row) for row in rows]
+
+
 class ServerStore:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     async def list(self) -> list[Server]:
-        async with self.engine.connect() as conn:
-            rows = (await conn.execute(select(*SERVER_COLUMNS).order_by(servers.c.name))).all()
-        return [server_from_row(row) for row in rows]
+        return await self.db.read(list_servers)
 
     async def get(self, name: str) -> Server:
-        async with self.engine.connect() as conn:
-            row = (
-                await conn.execute(select(*SERVER_COLUMNS).where(servers.c.name == name))
-            ).first()
+        row = await self.db.read(
+            lambda conn: conn.execute(select(*SERVER_COLUMNS).where(servers.c.name == name)).first()
+        )
         if row is None:
             raise NotFound(f"no server named {name!r}; see 'bbbfleet server list'")
         return server_from_row(row)
@@ -85,22 +87,21 @@ class ServerStore:
         weight: float = 1.0,
         tags: frozenset[str] = frozenset(),
     ) -> Server:
+        statement = (
+            servers.insert()
+            .values(
+                name=name,
+                api_url=api_url,
+                secret=secret,
+                capacity=capacity,
+                state=state.value,
+                weight=weight,
+                tags=",".join(sorted(tags)),
+            )
+            .returning(servers.c.id)
+        )
         try:
-            async with self.engine.begin() as conn:
-                result = await conn.execute(
-                    servers.insert()
-                    .values(
-                        name=name,
-                        api_url=api_url,
-                        secret=secret,
-                        capacity=capacity,
-                        state=state.value,
-                        weight=weight,
-                        tags=",".join(sorted(tags)),
-                    )
-                    .returning(servers.c.id)
-                )
-                server_id = result.scalar_one()
+            server_id: int = await self.db.write(lambda conn: conn.execute(statement).scalar_one())
         except IntegrityError as exc:
             raise AlreadyExists(
                 f"a server named {name!r} or with URL {api_url} exists already"
@@ -109,29 +110,30 @@ class ServerStore:
 
     async def remove(self, name: str, force: bool = False) -> None:
         server = await self.get(name)
-        async with self.engine.connect() as conn:
-            count = (
-                await conn.execute(
-                    select(func.count())
-                    .select_from(meetings)
-                    .where(meetings.c.server_id == server.id)
-                )
+        count: int = await self.db.read(
+            lambda conn: conn.execute(
+                select(func.count()).select_from(meetings).where(meetings.c.server_id == server.id)
             ).scalar_one()
+        )
         if count and not force:
             raise StorageError(
                 f"server {name!r} still hosts {count} meeting(s); drain it first "
                 f"('bbbfleet server drain {name} --wait'), or pass --force to move them elsewhere "
                 "on their next create or join"
             )
-        async with self.engine.begin() as conn:
-            await conn.execute(delete(servers).where(servers.c.id == server.id))
+        await self.db.write(
+            lambda conn: conn.execute(delete(servers).where(servers.c.id == server.id))
+        )
 
     async def _set(self, name: str, **values: Any) -> Server:
-        async with self.engine.begin() as conn:
-            result = await conn.execute(
-                update(servers).where(servers.c.name == name).values(**values)
+        rowcount: int = await self.db.write(
+            lambda conn: (
+                conn.execute(
+                    update(servers).where(servers.c.name == name).values(**values)
+                ).rowcount
             )
-        if result.rowcount == 0:
+        )
+        if rowcount == 0:
             raise NotFound(f"no server named {name!r}; see 'bbbfleet server list'")
         return await self.get(name)
 
@@ -151,62 +153,62 @@ class ServerStore:
         """Store the outcome of polls or calls for many servers in one statement."""
         if not updates:
             return
-        async with self.engine.begin() as conn:
-            await conn.execute(
-                update(servers)
-                .where(servers.c.id == bindparam("sid"))
-                .values(
-                    health=bindparam("health"),
-                    failures=bindparam("failures"),
-                    successes=bindparam("successes"),
-                    polled_ms=bindparam("polled"),
-                    last_error=bindparam("error"),
-                    live_participants=bindparam("live_participants"),
-                    live_meetings=bindparam("live_meetings"),
-                ),
-                [
-                    {
-                        "sid": u.server_id,
-                        "health": u.health.value,
-                        "failures": u.failures,
-                        "successes": u.successes,
-                        "polled": u.now_ms,
-                        "error": u.error[:500] if u.error else None,
-                        "live_participants": u.live_participants,
-                        "live_meetings": u.live_meetings,
-                    }
-                    for u in updates
-                ],
+        statement = (
+            update(servers)
+            .where(servers.c.id == bindparam("sid"))
+            .values(
+                health=bindparam("health"),
+                failures=bindparam("failures"),
+                successes=bindparam("successes"),
+                polled_ms=bindparam("polled"),
+                last_error=bindparam("error"),
+                live_participants=bindparam("live_participants"),
+                live_meetings=bindparam("live_meetings"),
             )
+        )
+        rows = [
+            {
+                "sid": u.server_id,
+                "health": u.health.value,
+                "failures": u.failures,
+                "successes": u.successes,
+                "polled": u.now_ms,
+                "error": u.error[:500] if u.error else None,
+                "live_participants": u.live_participants,
+                "live_meetings": u.live_meetings,
+            }
+            for u in updates
+        ]
+        await self.db.write(lambda conn: conn.execute(statement, rows))
 
     async def record_failure(self, server_id: int, error: str) -> None:
         """A call to the server failed: it takes no new meetings (available → unstable) until
         polls succeed again.  Only the poller's consecutive failures make a server offline, so a
         burst of failed requests during a short glitch never moves all its meetings away."""
-        async with self.engine.begin() as conn:
-            await conn.execute(
-                update(servers)
-                .where(servers.c.id == server_id)
-                .values(
-                    successes=0,
-                    last_error=error[:500],
-                    health=case(
-                        (servers.c.health == Health.AVAILABLE.value, Health.UNSTABLE.value),
-                        else_=servers.c.health,
-                    ),
-                )
+        statement = (
+            update(servers)
+            .where(servers.c.id == server_id)
+            .values(
+                successes=0,
+                last_error=error[:500],
+                health=case(
+                    (servers.c.health == Health.AVAILABLE.value, Health.UNSTABLE.value),
+                    else_=servers.c.health,
+                ),
             )
+        )
+        await self.db.write(lambda conn: conn.execute(statement))
 
     async def disable_if_empty(self, server_id: int) -> bool:
         """A cordoned server with no meetings left becomes disabled (True when it did)."""
-        async with self.engine.begin() as conn:
-            result = await conn.execute(
-                update(servers)
-                .where(
-                    servers.c.id == server_id,
-                    servers.c.state == ServerState.CORDONED.value,
-                    ~select(meetings.c.id).where(meetings.c.server_id == server_id).exists(),
-                )
-                .values(state=ServerState.DISABLED.value)
+        statement = (
+            update(servers)
+            .where(
+                servers.c.id == server_id,
+                servers.c.state == ServerState.CORDONED.value,
+                ~select(meetings.c.id).where(meetings.c.server_id == server_id).exists(),
             )
-        return bool(result.rowcount)
+            .values(state=ServerState.DISABLED.value)
+        )
+        rowcount: int = await self.db.write(lambda conn: conn.execute(statement).rowcount)
+        return bool(rowcount)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Connection, delete, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bbbfleet.storage.database import Database
 from bbbfleet.storage.models import tenant_secrets, tenants
 from bbbfleet.storage.records import AlreadyExists, NotFound, StorageError, Tenant
 
@@ -20,33 +20,32 @@ TENANT_SETTINGS = (
 )
 
 
+def _list(conn: Connection) -> list[Tenant]:
+    rows = conn.execute(select(tenants).order_by(tenants.c.name)).all()
+    secret_rows = conn.execute(
+        select(tenant_secrets.c.tenant_id, tenant_secrets.c.secret).order_by(tenant_secrets.c.id)
+    ).all()
+    by_tenant: dict[int, list[str]] = {}
+    for tenant_id, secret in secret_rows:
+        by_tenant.setdefault(tenant_id, []).append(secret)
+    return [
+        Tenant(
+            row.id,
+            row.name,
+            row.hostname,
+            tuple(by_tenant.get(row.id, ())),
+            **{name: getattr(row, name) for name in TENANT_SETTINGS},
+        )
+        for row in rows
+    ]
+
+
 class TenantStore:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     async def list(self) -> list[Tenant]:
-        async with self.engine.connect() as conn:
-            rows = (await conn.execute(select(tenants).order_by(tenants.c.name))).all()
-            secret_rows = (
-                await conn.execute(
-                    select(tenant_secrets.c.tenant_id, tenant_secrets.c.secret).order_by(
-                        tenant_secrets.c.id
-                    )
-                )
-            ).all()
-        by_tenant: dict[int, list[str]] = {}
-        for tenant_id, secret in secret_rows:
-            by_tenant.setdefault(tenant_id, []).append(secret)
-        return [
-            Tenant(
-                row.id,
-                row.name,
-                row.hostname,
-                tuple(by_tenant.get(row.id, ())),
-                **{name: getattr(row, name) for name in TENANT_SETTINGS},
-            )
-            for row in rows
-        ]
+        return await self.db.read(_list)
 
     async def get(self, name: str) -> Tenant:
         for tenant in await self.list():
@@ -55,15 +54,15 @@ class TenantStore:
         raise NotFound(f"no tenant named {name!r}; see 'bbbfleet tenant list'")
 
     async def add(self, name: str, secret: str, hostname: str | None = None) -> Tenant:
+        def insert(conn: Connection) -> int:
+            tenant_id: int = conn.execute(
+                tenants.insert().values(name=name, hostname=hostname).returning(tenants.c.id)
+            ).scalar_one()
+            conn.execute(tenant_secrets.insert().values(tenant_id=tenant_id, secret=secret))
+            return tenant_id
+
         try:
-            async with self.engine.begin() as conn:
-                result = await conn.execute(
-                    tenants.insert().values(name=name, hostname=hostname).returning(tenants.c.id)
-                )
-                tenant_id = result.scalar_one()
-                await conn.execute(
-                    tenant_secrets.insert().values(tenant_id=tenant_id, secret=secret)
-                )
+            tenant_id = await self.db.write(insert)
         except IntegrityError as exc:
             raise AlreadyExists(
                 f"a tenant named {name!r}, with host {hostname!r} or with that secret exists already"
@@ -77,24 +76,27 @@ class TenantStore:
             raise StorageError(f"unknown tenant setting(s): {', '.join(sorted(unknown))}")
         tenant = await self.get(name)
         if values:
-            async with self.engine.begin() as conn:
-                await conn.execute(
+            await self.db.write(
+                lambda conn: conn.execute(
                     update(tenants).where(tenants.c.id == tenant.id).values(**values)
                 )
+            )
         return await self.get(name)
 
     async def remove(self, name: str) -> None:
         tenant = await self.get(name)
-        async with self.engine.begin() as conn:
-            await conn.execute(delete(tenants).where(tenants.c.id == tenant.id))
+        await self.db.write(
+            lambda conn: conn.execute(delete(tenants).where(tenants.c.id == tenant.id))
+        )
 
     async def add_secret(self, name: str, secret: str) -> None:
         tenant = await self.get(name)
         try:
-            async with self.engine.begin() as conn:
-                await conn.execute(
+            await self.db.write(
+                lambda conn: conn.execute(
                     tenant_secrets.insert().values(tenant_id=tenant.id, secret=secret)
                 )
+            )
         except IntegrityError as exc:
             raise AlreadyExists("that secret is already in use; generate a new one") from exc
 
@@ -107,9 +109,10 @@ class TenantStore:
                 f"that is the last secret of {name!r}; add the new one first "
                 "('bbbfleet tenant add-secret'), then remove this one"
             )
-        async with self.engine.begin() as conn:
-            await conn.execute(
+        await self.db.write(
+            lambda conn: conn.execute(
                 delete(tenant_secrets).where(
                     tenant_secrets.c.tenant_id == tenant.id, tenant_secrets.c.secret == secret
                 )
             )
+        )

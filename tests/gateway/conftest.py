@@ -21,7 +21,6 @@ from bbbfleet.gateway.meetings import wall_clock_ms
 from bbbfleet.protocol.checksum import compute
 from bbbfleet.settings import Settings
 from bbbfleet.simulator import SimulatedFleet
-from bbbfleet.storage import database
 from bbbfleet.storage.repository import Store
 
 ALPHA_SECRET = "alpha-secret-0123456789abcdef"
@@ -158,8 +157,8 @@ async def start_gateway(
         **settings,
     }
     config = Settings.model_validate(values)
-    store = Store(database.create_engine(database_url))
-    await database.upgrade(store.engine)
+    store = Store.open(database_url)
+    await store.db.upgrade()
     await store.tenants.add("alpha", ALPHA_SECRET)
     await store.tenants.add("beta", BETA_SECRET, hostname="bbb.beta.example")
     for index, sim in enumerate(fleet.servers):

@@ -6,14 +6,14 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, text
 
 from bbbfleet.placement import Health, ServerState
-from bbbfleet.storage import database
 from bbbfleet.storage.meetings import PlacementInputs
 from bbbfleet.storage.models import Base
 from bbbfleet.storage.repository import (
     AlreadyExists,
+    Database,
     NewMeeting,
     NotFound,
     ServerPoll,
@@ -25,8 +25,8 @@ from bbbfleet.storage.servers import HealthUpdate
 
 @pytest.fixture
 async def store(database_url: str) -> AsyncIterator[Store]:
-    s = Store(database.create_engine(database_url))
-    await database.upgrade(s.engine)
+    s = Store.open(database_url)
+    await s.db.upgrade()
     try:
         yield s
     finally:
@@ -54,30 +54,28 @@ async def test_migrations_produce_the_models_schema(store: Store) -> None:
         meta.reflect(bind=connection)  # type: ignore[arg-type]
         return meta
 
-    async with store.engine.connect() as conn:
-        reflected = await conn.run_sync(reflect)
+    reflected = await store.db.read(reflect)
     for table in Base.metadata.sorted_tables:
         assert table.name in reflected.tables
         assert set(reflected.tables[table.name].columns.keys()) == set(table.columns.keys())
-    assert await database.current_revision(store.engine) == "0002"
-    await database.upgrade(store.engine)  # idempotent
+    assert await store.db.current_revision() == "0002"
+    await store.db.upgrade()  # idempotent
 
 
 async def test_upgrade_from_0001_keeps_data(database_url: str) -> None:
-    engine = database.create_engine(database_url)
-    await database.upgrade(engine, "0001")
-    from sqlalchemy import text
-
-    async with engine.begin() as conn:
-        await conn.execute(
+    db = Database(database_url)
+    await db.upgrade("0001")
+    await db.write(
+        lambda conn: conn.execute(
             text(
                 "INSERT INTO servers (name, api_url, secret, capacity, enabled) "
                 "VALUES ('old', 'https://old/bigbluebutton/api/', 's', 50, false), "
                 "('new', 'https://new/bigbluebutton/api/', 's', 60, true)"
             )
         )
-    await database.upgrade(engine)
-    store = Store(engine)
+    )
+    await db.upgrade()
+    store = Store(db)
     try:
         states = {s.name: (s.state, s.capacity, s.weight) for s in await store.servers.list()}
         assert states == {

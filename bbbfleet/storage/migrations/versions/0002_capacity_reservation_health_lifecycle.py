@@ -47,6 +47,9 @@ def upgrade() -> None:
         batch_op.add_column(_int("peak_participants"))
         batch_op.add_column(_bigint("created_ms"))
         batch_op.add_column(sa.Column("seen_ms", sa.BigInteger(), nullable=True))
+        batch_op.add_column(
+            sa.Column("nonce", sa.String(length=32), nullable=False, server_default="")
+        )
         batch_op.alter_column("server_id", existing_type=sa.INTEGER(), nullable=True)
         batch_op.drop_constraint(batch_op.f("fk_meetings_server_id_servers"), type_="foreignkey")
         batch_op.create_foreign_key(
@@ -127,6 +130,7 @@ def downgrade() -> None:
         )
         batch_op.alter_column("server_id", existing_type=sa.INTEGER(), nullable=False)
         for column in (
+            "nonce",
             "seen_ms",
             "created_ms",
             "peak_participants",
