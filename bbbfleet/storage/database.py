@@ -14,6 +14,7 @@ Storage code is written once, as plain synchronous SQLAlchemy Core functions of 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -86,6 +87,7 @@ class Database:
         self._postgres: AsyncEngine | None = (
             _postgres_engine(url) if self.dialect == "postgresql" else None
         )
+        self._connection: Connection | None = None
 
     @property
     def is_postgres(self) -> bool:
@@ -98,23 +100,52 @@ class Database:
             raise RuntimeError("only PostgreSQL databases have an async engine")
         return self._postgres
 
+    def _sqlite_connection(self) -> Connection:
+        # one connection for the process: every use runs to completion without yielding, so
+        # uses never overlap, and a pool checkout per query would cost more than the query
+        if self._connection is None or self._connection.closed:
+            assert self._sqlite is not None
+            self._connection = self._sqlite.connect()
+        return self._connection
+
+    def sqlite_driver(self) -> sqlite3.Connection | None:
+        """The stdlib connection under SQLite (None on PostgreSQL), for the one query hot enough
+        that SQLAlchemy's per-execution overhead shows: the meeting lookup of every join."""
+        if self._sqlite is None:
+            return None
+        driver = self._sqlite_connection().connection.driver_connection
+        assert isinstance(driver, sqlite3.Connection)
+        return driver
+
     async def read(self, fn: Callable[[Connection], T]) -> T:
         """Run ``fn`` on a connection (no transaction is committed)."""
         if self._sqlite is not None:
-            with self._sqlite.connect() as conn:
+            conn = self._sqlite_connection()
+            try:
                 return fn(conn)
+            finally:
+                conn.rollback()  # end the read snapshot so later reads see new writes
         async with self.async_engine.connect() as aconn:
             return await aconn.run_sync(fn)
 
     async def write(self, fn: Callable[[Connection], T]) -> T:
         """Run ``fn`` in a transaction, committed when it returns, rolled back if it raises."""
         if self._sqlite is not None:
-            with self._sqlite.begin() as conn:
-                return fn(conn)
+            conn = self._sqlite_connection()
+            try:
+                result = fn(conn)
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
+            return result
         async with self.async_engine.begin() as aconn:
             return await aconn.run_sync(fn)
 
     async def dispose(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
         if self._sqlite is not None:
             self._sqlite.dispose()
         if self._postgres is not None:
