@@ -55,17 +55,21 @@ def _one(conn: Connection, *where: Any) -> Meeting | None:
     return None if row is None else _meeting(row)
 
 
+_RESERVED_BY_SERVER = (
+    select(meetings.c.server_id, func.sum(_LOAD))
+    .where(meetings.c.server_id.is_not(None))
+    .group_by(meetings.c.server_id)
+)
+_TENANT_LOAD = select(func.sum(_LOAD)).where(meetings.c.tenant_id == bindparam("tenant_id"))
+
+
 def _reserved_by_server(conn: Connection) -> dict[int, int]:
-    rows = conn.execute(
-        select(meetings.c.server_id, func.sum(_LOAD))
-        .where(meetings.c.server_id.is_not(None))
-        .group_by(meetings.c.server_id)
-    ).all()
+    rows = conn.execute(_RESERVED_BY_SERVER).all()
     return {server_id: int(total or 0) for server_id, total in rows}
 
 
 def _tenant_load(conn: Connection, tenant_id: int) -> int:
-    total = conn.execute(select(func.sum(_LOAD)).where(meetings.c.tenant_id == tenant_id)).scalar()
+    total = conn.execute(_TENANT_LOAD, {"tenant_id": tenant_id}).scalar()
     return int(total or 0)
 
 
@@ -194,9 +198,10 @@ class MeetingStore:
 
         def transaction(conn: Connection) -> tuple[Meeting, bool] | T:
             _lock(conn)
-            existing = _one(
-                conn, meetings.c.tenant_id == new.tenant_id, meetings.c.meeting_id == new.meeting_id
-            )
+            found = conn.execute(
+                _BY_MEETING_ID, {"tenant_id": new.tenant_id, "meeting_id": new.meeting_id}
+            ).first()
+            existing = None if found is None else _meeting(found)
             if existing is not None:
                 return existing, False
             decision = decide(_inputs(conn, new.tenant_id))

@@ -57,8 +57,11 @@ def server_from_row(row: Row[*tuple[Any, ...]]) -> Server:
     return Server(**values)
 
 
+_ALL_SERVERS = select(*SERVER_COLUMNS).order_by(servers.c.name)
+
+
 def list_servers(conn: Connection) -> list[Server]:
-    rows = conn.execute(select(*SERVER_COLUMNS).order_by(servers.c.name)).all()
+    rows = conn.execute(_ALL_SERVERS).all()
     return [server_from_row(row) for row in rows]
 
 
