@@ -125,6 +125,9 @@ class MeetingService:
         self.settings = settings
         self.callbacks = callbacks
         self.clock = clock
+        self._error_redirect_part = (
+            RawQuery([]).replace("errorRedirectUrl", settings.public_url).parts[0]
+        )
 
     # --- lookups ---------------------------------------------------------------------------------
 
@@ -368,7 +371,7 @@ class MeetingService:
         backend_query = self._backend_query(query, meeting)
         if not params.get("errorRedirectUrl") and not params.get("logoutURL"):
             # keep users away from the backend's own host when the join fails there
-            backend_query = backend_query.replace("errorRedirectUrl", self.settings.public_url)
+            backend_query = backend_query.with_part(self._error_redirect_part)
         if params.get("redirect", "true").strip().lower() != "false":
             return Redirect(self.backends.signed_url(server, "join", backend_query))
         try:

@@ -30,7 +30,7 @@ class BodyTooLarge(Exception):
     pass
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ApiRequest:
     """One authenticated API call, ready for a service."""
 
@@ -127,8 +127,11 @@ class Gateway:
         return to_response(Failure(error), request)
 
     async def _read_body(self, request: Request) -> bytes:
+        headers = request.headers
+        declared = headers.get("content-length")
+        if declared is None and "transfer-encoding" not in headers:
+            return b""  # no body (every GET of an LMS): nothing to wait for
         limit = self.settings.max_body_bytes
-        declared = request.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             raise BodyTooLarge
         chunks: list[bytes] = []

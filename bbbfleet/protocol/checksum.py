@@ -68,11 +68,15 @@ def compute(call: str, query: bytes | str, secret: str, algorithm: str = "sha1")
     """Lowercase hex digest of ``call + query + secret``."""
     if isinstance(query, str):
         query = query.encode()
-    digest = hashlib.new(algorithm)
-    digest.update(call.encode())
-    digest.update(query)
-    digest.update(secret.encode())
-    return digest.hexdigest()
+    return _HASHES[algorithm](call.encode() + query + secret.encode()).hexdigest()
+
+
+_HASHES = {
+    "sha1": hashlib.sha1,
+    "sha256": hashlib.sha256,
+    "sha384": hashlib.sha384,
+    "sha512": hashlib.sha512,
+}
 
 
 def verify(

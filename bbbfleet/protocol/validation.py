@@ -23,6 +23,8 @@ JAVA_LONG_MIN, JAVA_LONG_MAX = -(2**63), 2**63 - 1
 def first_violation(violations: Iterable[ApiError]) -> ApiError | None:
     """The violation bbb-web would answer with, or None when there is none."""
     by_key: dict[str, ApiError] = {}
+    if not violations:
+        return None
     for violation in violations:
         by_key.setdefault(violation.key, violation)
     first = java_hashmap_first(by_key)

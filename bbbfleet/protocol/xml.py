@@ -13,6 +13,7 @@ where a template uses ``<tag/>`` – pass ``EMPTY`` for that.
 from __future__ import annotations
 
 import json
+import re
 from typing import Final, Union
 
 Node = tuple[str, Union[str, int, bool, "list[Node]", "_SelfClosing", None]]
@@ -28,14 +29,22 @@ EMPTY: Final = _SelfClosing()
 XML_MEDIA_TYPE: Final = "text/xml;charset=utf-8"
 JSON_MEDIA_TYPE: Final = "application/json;charset=utf-8"
 
-_TEMPLATE_ESCAPES = str.maketrans(
-    {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;"}
-)
-
 
 def escape(text: str) -> str:
-    """FreeMarker's XML auto-escaping: all five entities."""
-    return text.translate(_TEMPLATE_ESCAPES)
+    """FreeMarker's XML auto-escaping: all five entities.  (Chained ``replace`` is several times
+    faster than ``translate`` with a mapping, and this runs for every value of every answer.)"""
+    if not _NEEDS_ESCAPE.search(text):
+        return text
+    return (
+        text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+        .replace("'", "&apos;")
+    )
+
+
+_NEEDS_ESCAPE = re.compile("[&<>\"']")
 
 
 def text_of(value: str | int | bool | None) -> str:
