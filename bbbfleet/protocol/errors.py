@@ -164,3 +164,15 @@ MALFORMED_REQUEST = ApiError(
 INTERNAL_ERROR = ApiError("internalError", "The request could not be processed. Please try again.")
 UNKNOWN_CALL = ApiError("unknownCall", "This API call is not known to this server")
 METHOD_NOT_ALLOWED = ApiError("methodNotAllowed", "This API call does not accept this HTTP method")
+
+# --- recordings (§5.7-5.10) --------------------------------------------------------------------
+MISSING_PARAM_RECORD_ID = ApiError("missingParamRecordID", "You must specify a recordID.")
+MISSING_PARAM_PUBLISH = ApiError(
+    "missingParamPublish", "You must specify a publish value true or false."
+)
+RECORDINGS_NOT_FOUND = ApiError("notFound", "We could not find recordings")
+NO_RECORDINGS = ApiError("noRecordings", "There are no recordings for the meeting(s).")
+NO_RECORDINGS_FETCH_ALL = ApiError(
+    "noRecordings",
+    "No recordings found. This may occur if you attempt to retrieve all recordings.",
+)

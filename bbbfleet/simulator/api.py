@@ -16,7 +16,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bbbfleet.protocol import errors as E
-from bbbfleet.protocol import responses, validation
+from bbbfleet.protocol import recordings, responses, validation
 from bbbfleet.protocol.calls import CALLS, FORM_TYPES, ApiCall, body_type_allowed, media_type
 from bbbfleet.protocol.checksum import ChecksumResult, verify
 from bbbfleet.protocol.errors import ApiError
@@ -83,8 +83,13 @@ def redirect(location: str) -> Response:
 
 def checksum_error(server: SimulatedServer, request: ApiRequest) -> ApiError | None:
     """The checksum group, validated before every other constraint (REFERENCE.md §2.3)."""
+    # Missing and wrong checksums share the key; "Checksums do not match" is the canonical text.
+    return None if checksum_valid(server, request) else E.CHECKSUM_MISMATCH
+
+
+def checksum_valid(server: SimulatedServer, request: ApiRequest) -> bool:
     if not server.secret:  # an empty securitySalt accepts every checksum
-        return None
+        return True
     # bbb-web takes the checksum value from the merged parameters (a POST body may carry it) but
     # hashes only the raw query string.
     supplied = request.params.get("checksum")
@@ -96,8 +101,7 @@ def checksum_error(server: SimulatedServer, request: ApiRequest) -> ApiError | N
         server.properties.supported_checksum_algorithms,
         form_body=form_body,
     )
-    # Missing and wrong checksums share the key; "Checksums do not match" is the canonical text.
-    return None if result is ChecksumResult.VALID else E.CHECKSUM_MISMATCH
+    return result is ChecksumResult.VALID
 
 
 def content_type_violations(request: ApiRequest) -> list[ApiError]:
@@ -243,6 +247,67 @@ def send_chat_message(server: SimulatedServer, request: ApiRequest) -> Response:
     return xml(responses.send_chat_message_xml())
 
 
+def get_recordings(server: SimulatedServer, request: ApiRequest) -> Response:
+    """REFERENCE.md §5.7: only the checksum is checked; the filters are never refused."""
+    if not checksum_valid(server, request):
+        return failure(request, E.RECORDING_CHECKSUM)
+    query = recordings.RecordingQuery.from_params(request.params)
+    if query.fetches_all and not server.properties.allow_fetch_all_recordings:
+        return xml(recordings.fetch_all_disabled_xml())
+    found = server.find_recordings(query)
+    if not found:
+        return xml(recordings.get_recordings_xml([]))
+    try:
+        page, pagination = query.page(found)
+    except recordings.OffsetBeyondResults:
+        return HTMLResponse(ERROR_PAGE, status_code=500)
+    paginated = pagination is not None
+    blocks = [recordings.recording_block(r.snapshot(), paginated=paginated) for r in page]
+    return xml(recordings.get_recordings_xml(blocks, pagination))
+
+
+def _recording_action_error(
+    server: SimulatedServer, request: ApiRequest, *, needs_publish: bool = False
+) -> ApiError | None:
+    """publish/delete/updateRecordings: parameters are checked before the checksum (§5.8)."""
+    error = recordings.recording_action_error(request.params, needs_publish=needs_publish)
+    if error is None and not checksum_valid(server, request):
+        error = E.RECORDING_CHECKSUM
+    return error
+
+
+def publish_recordings(server: SimulatedServer, request: ApiRequest) -> Response:
+    params = request.params
+    error = _recording_action_error(server, request, needs_publish=True)
+    if error is not None:
+        return failure(request, error)
+    record_ids = recordings.split_ids(params["recordID"])
+    publish = recordings.groovy_to_boolean(params["publish"])
+    if not server.publish_recordings(record_ids, publish):
+        return failure(request, E.RECORDINGS_NOT_FOUND)
+    return xml(recordings.publish_recordings_xml(params["publish"]))
+
+
+def delete_recordings(server: SimulatedServer, request: ApiRequest) -> Response:
+    error = _recording_action_error(server, request)
+    if error is not None:
+        return failure(request, error)
+    if not server.delete_recordings(recordings.split_ids(request.params["recordID"])):
+        return failure(request, E.RECORDINGS_NOT_FOUND)
+    return xml(recordings.delete_recordings_xml())
+
+
+def update_recordings(server: SimulatedServer, request: ApiRequest) -> Response:
+    params = request.params
+    error = _recording_action_error(server, request)
+    if error is not None:
+        return failure(request, error)
+    record_ids = recordings.split_ids(params["recordID"])
+    if not server.update_recordings(record_ids, recordings.metadata_updates(params)):
+        return failure(request, E.RECORDINGS_NOT_FOUND)
+    return xml(recordings.update_recordings_xml())
+
+
 def sign_out(server: SimulatedServer, request: ApiRequest) -> Response:
     server.sign_out(request.params.get("sessionToken"))
     return xml(responses.sign_out_xml())
@@ -258,6 +323,10 @@ HANDLERS: dict[str, ApiHandler] = {
     "getSessions": get_sessions,
     "sendChatMessage": send_chat_message,
     "signOut": sign_out,
+    "getRecordings": get_recordings,
+    "publishRecordings": publish_recordings,
+    "deleteRecordings": delete_recordings,
+    "updateRecordings": update_recordings,
 }
 
 

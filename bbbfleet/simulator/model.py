@@ -12,6 +12,8 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
+from bbbfleet.protocol import recordings as rec
+from bbbfleet.protocol.recordings import BreakoutOf, PlaybackFormat, RecordingSnapshot
 from bbbfleet.protocol.responses import AttendeeSnapshot, MeetingSnapshot
 
 MINUTE_MS = 60_000
@@ -63,6 +65,10 @@ class BbbProperties:
     supported_checksum_algorithms: str = "sha1,sha256,sha384,sha512"
     # bigbluebutton.web.logoutURL; "default" means the server's own URL.
     logout_url: str = "default"
+    # How long a recording stays "processing" after its meeting ended before it is published.
+    recording_delay_seconds: float = 5.0
+    # allowFetchAllRecordings: getRecordings without meetingID, recordID or limit lists all.
+    allow_fetch_all_recordings: bool = True
 
 
 @dataclass
@@ -336,4 +342,60 @@ class EndedMeeting:
             "internalMeetingID": self.internal_id,
             "reason": self.reason,
             "at": self.at,
+        }
+
+
+@dataclass
+class Recording:
+    """The recording of a meeting that had ``record=true`` and attendees, from the moment the
+    meeting ended.  ``state`` is one of ``bbbfleet.protocol.recordings``' states; a recording
+    stays ``processing`` until ``ready_at``, then it is published (``SimulatedServer`` moves it
+    lazily, like the meeting expiries)."""
+
+    record_id: str  # the meeting's internal ID
+    meeting_id: str  # external
+    name: str
+    start_time: int
+    end_time: int
+    ready_at: int
+    participants: int
+    raw_size: int
+    metadata: dict[str, str]  # in metadata.xml order
+    playback: list[PlaybackFormat]
+    state: str = rec.PROCESSING
+    is_breakout: bool = False
+    breakout: BreakoutOf | None = None
+    breakout_rooms: list[str] = field(default_factory=list)
+
+    def snapshot(self) -> RecordingSnapshot:
+        # Until processing is over there is no published format to show.
+        processing = self.state in (rec.PROCESSING, rec.PROCESSED)
+        return RecordingSnapshot(
+            record_id=self.record_id,
+            meeting_id=self.meeting_id,
+            name=self.name,
+            state=self.state,
+            start_time=self.start_time,
+            end_time=self.end_time,
+            participants=self.participants,
+            raw_size=self.raw_size,
+            is_breakout=self.is_breakout,
+            metadata=tuple(self.metadata.items()),
+            breakout=self.breakout,
+            breakout_rooms=tuple(self.breakout_rooms),
+            playback=() if processing else tuple(self.playback),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "recordID": self.record_id,
+            "meetingID": self.meeting_id,
+            "name": self.name,
+            "state": self.state,
+            "startTime": self.start_time,
+            "endTime": self.end_time,
+            "readyAt": self.ready_at,
+            "participants": self.participants,
+            "rawSize": self.raw_size,
+            "metadata": dict(self.metadata),
         }

@@ -19,7 +19,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from bbbfleet.protocol import errors as E
+from bbbfleet.protocol import recordings as rec
 from bbbfleet.protocol.errors import ApiError
+from bbbfleet.protocol.recordings import (
+    BreakoutOf,
+    PlaybackFormat,
+    PreviewImage,
+    RecordingQuery,
+)
 from bbbfleet.protocol.responses import MeetingSnapshot
 from bbbfleet.simulator.clock import Clock, millis, system_clock
 from bbbfleet.simulator.model import (
@@ -30,6 +37,7 @@ from bbbfleet.simulator.model import (
     GuestStatus,
     Meeting,
     Presence,
+    Recording,
     Role,
     Session,
     User,
@@ -40,6 +48,12 @@ ALPHANUMERIC = string.ascii_letters + string.digits
 LOWER_ALPHANUMERIC = string.ascii_lowercase + string.digits
 VOICE_BRIDGE_ATTEMPTS = 10
 CLIENT_PATH = "/html5client/join"
+# The slides of bbb-web's default presentation (default.pdf), as its thumbnails are titled.
+DEFAULT_SLIDES = (
+    "Welcome to",
+    "(this slide left blank for use as a whiteboard)",
+    "(this slide left blank for use as a whiteboard)",
+)
 
 
 class Refused(Exception):
@@ -94,6 +108,7 @@ class SimulatedServer:
         self.ended: deque[EndedMeeting] = deque(maxlen=1000)
         # end callbacks (meetingEndedURL, meta_endCallbackUrl) the HTTP layer still has to send
         self.outbox: list[str] = []
+        self.recordings: dict[str, Recording] = {}  # by record ID, in the order meetings ended
 
     # --- time ---------------------------------------------------------------------------------
 
@@ -108,6 +123,9 @@ class SimulatedServer:
             reason = meeting.expiry_reason(now)
             if reason is not None:
                 self._remove(meeting, reason, now)
+        for recording in self.recordings.values():
+            if recording.state == rec.PROCESSING and now >= recording.ready_at:
+                recording.state = rec.PUBLISHED
 
     # --- lookups ------------------------------------------------------------------------------
 
@@ -295,6 +313,50 @@ class SimulatedServer:
         if meeting.internal_id in self.meetings:
             self._remove(meeting, reason, self.now())
 
+    def find_recordings(self, query: RecordingQuery) -> list[Recording]:
+        """getRecordings' selection (REFERENCE.md §5.7), in the order the meetings ended."""
+        self.expire()
+        return [
+            r for r in self.recordings.values() if query.matches(r.record_id, r.state, r.metadata)
+        ]
+
+    def _existing_recordings(self, record_ids: list[str]) -> list[Recording]:
+        """The recordings publish/delete/updateRecordings act on: exact IDs, published or
+        unpublished ones (processing ones are not there yet, deleted ones are gone)."""
+        self.expire()
+        found = [self.recordings.get(record_id) for record_id in record_ids]
+        return [r for r in found if r is not None and r.state in rec.EXISTING_STATES]
+
+    def publish_recordings(self, record_ids: list[str], publish: bool) -> bool:
+        """``publishRecordings``; False when none of the IDs exists."""
+        found = self._existing_recordings(record_ids)
+        for recording in found:
+            recording.state = rec.PUBLISHED if publish else rec.UNPUBLISHED
+        return bool(found)
+
+    def delete_recordings(self, record_ids: list[str]) -> bool:
+        """``deleteRecordings``; False when none of the IDs exists."""
+        found = self._existing_recordings(record_ids)
+        for recording in found:
+            recording.state = rec.DELETED
+        return bool(found)
+
+    def update_recordings(self, record_ids: list[str], updates: dict[str, str]) -> bool:
+        """``updateRecordings``: set (or, with an empty value, remove) metadata keys of the named
+        recordings in every state but processing; False when none of the IDs exists."""
+        if not self._existing_recordings(record_ids):
+            return False
+        for record_id in record_ids:
+            recording = self.recordings.get(record_id)
+            if recording is None or recording.state not in (*rec.EXISTING_STATES, rec.DELETED):
+                continue
+            for name, value in updates.items():
+                if value:
+                    recording.metadata[name] = value
+                else:
+                    recording.metadata.pop(name, None)
+        return True
+
     def sign_out(self, session_token: str | None) -> bool:
         """``signOut``: forget the session; the user stays in the meeting until they leave."""
         return session_token is not None and self.sessions.pop(session_token, None) is not None
@@ -434,6 +496,7 @@ class SimulatedServer:
         self.meetings.clear()
         self.sessions.clear()
         self.ended.clear()
+        self.recordings.clear()
         self.faults = Faults()
 
     def to_json(self) -> dict[str, Any]:
@@ -455,6 +518,7 @@ class SimulatedServer:
                 for s in self.sessions.values()
             ],
             "ended": [e.to_json() for e in self.ended],
+            "recordings": [r.to_json() for r in self.recordings.values()],
         }
 
     # --- internals ----------------------------------------------------------------------------
@@ -465,9 +529,69 @@ class SimulatedServer:
         for token in [t for t, s in self.sessions.items() if s.internal_meeting_id == internal_id]:
             del self.sessions[token]
         self.ended.append(EndedMeeting(meeting.meeting_id, internal_id, reason, now))
+        if meeting.record and meeting.has_user_joined:
+            self.recordings[internal_id] = self._recording_of(meeting, now)
         for url in (meeting.meeting_ended_url, meeting.metadata.get("endcallbackurl")):
             if url:
                 self.outbox.append(f"{url}{'&' if '?' in url else '?'}recordingmarks=false")
+
+    def _recording_of(self, meeting: Meeting, now: int) -> Recording:
+        """What the recording pipeline makes of an ended meeting: a presentation and a video
+        format with sizes that grow with the length and the number of participants."""
+        start, internal_id = meeting.start_time, meeting.internal_id
+        duration_ms = max(now - start, 0)
+        seconds = duration_ms // 1000
+        participants = len({u.external_id for u in meeting.users.values() if u.joined_at})
+        delay_ms = round(self.properties.recording_delay_seconds * 1000)
+        presentation_id = f"{sha1_hex(internal_id + '/default.pdf')}-{meeting.create_time + 10}"
+        thumbnails = f"{self.server_url}/presentation/{internal_id}/presentation/{presentation_id}"
+        previews = tuple(
+            PreviewImage(alt, f"{thumbnails}/thumbnails/thumb-{n}.png")
+            for n, alt in enumerate(DEFAULT_SLIDES, start=1)
+        )
+        presentation = PlaybackFormat(
+            type="presentation",
+            url=f"{self.server_url}/playback/presentation/2.3/{internal_id}",
+            processing_time_ms=delay_ms // 10,
+            duration_ms=duration_ms,
+            size=250_000 + seconds * 700 * participants,
+            preview=previews,
+        )
+        video = PlaybackFormat(
+            type="video",
+            url=f"{self.server_url}/playback/video/{internal_id}/",
+            processing_time_ms=delay_ms,
+            duration_ms=duration_ms,
+            size=500_000 + seconds * 11_000,
+        )
+        # metadata.xml lists the keys bbb-web adds around the meta_* ones (the reference
+        # example's order); more than four keys come out in Scala hash order on a real server.
+        metadata = {
+            "isBreakout": "true" if meeting.is_breakout else "false",
+            "meetingName": meeting.name,
+            **meeting.metadata,
+            "meetingId": meeting.meeting_id,
+        }
+        breakout = (
+            BreakoutOf(meeting.parent_meeting_id, meeting.sequence, meeting.free_join)
+            if meeting.is_breakout
+            else None
+        )
+        return Recording(
+            record_id=internal_id,
+            meeting_id=meeting.meeting_id,
+            name=meeting.name,
+            start_time=start,
+            end_time=now,
+            ready_at=now + delay_ms,
+            participants=participants,
+            raw_size=2 * (presentation.size + video.size),
+            metadata=metadata,
+            playback=[presentation, video],
+            is_breakout=meeting.is_breakout,
+            breakout=breakout,
+            breakout_rooms=list(meeting.breakout_rooms),
+        )
 
     def take_callbacks(self) -> list[str]:
         """End callbacks due now; the caller sends them (HTTP GET, as bbb-web does)."""
