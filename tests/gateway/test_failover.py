@@ -17,7 +17,7 @@ from starlette.routing import Route
 from bbbfleet.fleet import lifecycle
 from bbbfleet.gateway.backends import BackendClient
 from bbbfleet.placement import Health, ServerState
-from tests.gateway.conftest import Gateway, free_port, q
+from tests.gateway.conftest import Gateway, free_port, q, start_gateway, stop_gateway
 
 ROOM = {"moderatorPW": "mp", "attendeePW": "ap"}
 
@@ -96,15 +96,45 @@ async def test_create_of_a_known_meeting_on_a_dead_server_recreates_it(gateway: 
     assert (await gw.store.servers.get("sim-1")).health is Health.UNSTABLE
 
 
-async def test_create_tries_the_next_server_when_one_fails(gateway: Gateway) -> None:
-    gw = gateway
-    gw.fleet.servers[0].set_fault(error=True)  # the first choice of an empty fleet
-    created = await gw.get(gw.alpha("create", q(name="Room", meetingID="room", **ROOM)))
-    assert "<returncode>SUCCESS</returncode>" in created.text
-    (meeting,) = await gw.store.meetings.all()
-    assert meeting.server_id == (await gw.store.servers.get("sim-1")).id
-    assert (await gw.store.servers.get("sim-0")).health is Health.UNSTABLE
-    assert await gw.store.meetings.reserved_by_server() == {meeting.server_id: 5}
+@pytest.mark.parametrize(
+    "fault",
+    ["refused", "timeout", "http500", "garbage"],
+)
+async def test_create_tries_the_next_server_when_one_fails(database_url: str, fault: str) -> None:
+    gw = await start_gateway(database_url, backend_timeout=0.3)
+    try:
+        first_choice = gw.fleet.servers[0]  # the first choice of an empty fleet
+        if fault == "refused":
+            await first_choice.go_down()
+        elif fault == "timeout":
+            first_choice.set_fault(slow=1000)
+        elif fault == "http500":
+            first_choice.set_fault(error=True)
+        else:
+            first_choice.set_fault(garbage=True)
+        created = await gw.get(gw.alpha("create", q(name="Room", meetingID="room", **ROOM)))
+        assert "<returncode>SUCCESS</returncode>" in created.text
+        (meeting,) = await gw.store.meetings.all()
+        assert meeting.server_id == (await gw.store.servers.get("sim-1")).id
+        assert (await gw.store.servers.get("sim-0")).health is Health.UNSTABLE
+        # the failed try's reservation was released: only the placed meeting reserves anything
+        assert await gw.store.meetings.reserved_by_server() == {meeting.server_id: 5}
+    finally:
+        await stop_gateway(gw)
+
+
+async def test_create_gives_up_after_the_bounded_number_of_tries(database_url: str) -> None:
+    gw = await start_gateway(database_url, servers=4, create_attempts=2)
+    try:
+        for sim in gw.fleet.servers:
+            sim.set_fault(error=True)
+        failed = await gw.get(gw.alpha("create", q(name="Room", meetingID="room")))
+        assert key_of(failed.text) == "serverError"
+        assert await gw.store.meetings.all() == []
+        unstable = [s for s in await gw.store.servers.list() if s.health is Health.UNSTABLE]
+        assert len(unstable) == 2  # two tries, two servers marked; the other two never asked
+    finally:
+        await stop_gateway(gw)
 
 
 async def test_panic_moves_every_meeting_now(gateway: Gateway) -> None:

@@ -217,3 +217,26 @@ async def test_join_location_is_signed_for_the_backend(gateway: Gateway) -> None
     parts = urlsplit(response.headers["location"])
     params = parse_qs(parts.query)
     assert len(params["checksum"][0]) == 64  # signed with the configured sha256
+
+
+async def test_get_meetings_and_is_meeting_running_match_direct_answers(gateway: Gateway) -> None:
+    join = q(fullName="Anton G", meetingID="room-1", role="MODERATOR", userID="u1")
+    await gateway.get(gateway.alpha("create", CREATE))
+    await gateway.http.get(gateway.alpha("join", join), follow_redirects=True)
+    host = next(i for i, s in enumerate(gateway.fleet.servers) if s.state.meetings)
+    other = (host + 1) % 3
+    await gateway.get(gateway.direct(other, "create", CREATE))
+    await gateway.http.get(gateway.direct(other, "join", join), follow_redirects=True)
+    via_gateway = await gateway.get(gateway.alpha("getMeetings"))
+    direct = await gateway.get(gateway.direct(other, "getMeetings"))
+    assert via_gateway.text.count("<meeting>") == 1
+    assert normalise(via_gateway.text) == normalise(direct.text)
+    running = await gateway.get(gateway.alpha("isMeetingRunning", q(meetingID="room-1")))
+    direct_running = await gateway.get(
+        gateway.direct(other, "isMeetingRunning", q(meetingID="room-1"))
+    )
+    assert (
+        running.text
+        == direct_running.text
+        == ("<response>\n<returncode>SUCCESS</returncode>\n<running>true</running>\n</response>")
+    )
