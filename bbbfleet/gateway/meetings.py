@@ -472,6 +472,62 @@ class MeetingService:
             return Failure(E.NOT_FOUND)
         return Document(self._to_tenant(body, meeting))
 
+    # --- sendChatMessage, getSessions ---------------------------------------------------------
+
+    async def send_chat_message(self, tenant: Tenant, params: ApiParams, query: RawQuery) -> Answer:
+        """Post to a running meeting's public chat (§5.13); an unknown or unreachable meeting is
+        ``meetingNotFound``, as BBB answers for a meeting that is not running."""
+        error = validation.first_violation(validation.send_chat_message_violations(params))
+        if error is not None:
+            return Failure(error)
+        meeting = await self.find(tenant, params)
+        server = None if meeting is None else await self._server(meeting)
+        if meeting is None or server is None or server.health is Health.OFFLINE:
+            return Failure(E.CHAT_MEETING_NOT_FOUND)
+        answer = await self._routed(meeting, server, "sendChatMessage", query)
+        if isinstance(answer, Failure) and answer.error in (
+            E.BACKEND_UNAVAILABLE,
+            E.BACKEND_INVALID_RESPONSE,
+            E.NOT_FOUND,
+        ):
+            return Failure(E.CHAT_MEETING_NOT_FOUND)
+        return answer
+
+    async def get_sessions(self, tenant: Tenant) -> Answer:
+        """The user sessions of this tenant's meetings only (§5.18), from their servers."""
+        mine = await self.store.meetings.all(tenant.id)
+        internal_ids = {m.internal_meeting_id for m in mine if m.internal_meeting_id}
+        snapshot = await self.directory.get()
+        servers = [
+            snapshot.server_by_id[i]
+            for i in sorted({m.server_id for m in mine if m.server_id is not None})
+            if i in snapshot.server_by_id
+        ]
+        results = await asyncio.gather(
+            *(self.backends.call_document(s, "getSessions", RawQuery([])) for s in servers),
+            return_exceptions=True,
+        )
+        sessions: list[tuple[str, str, str]] = []
+        for server, result in zip(servers, results, strict=True):
+            if isinstance(result, BackendFailure):
+                await self._failed(server, result)
+                continue
+            if isinstance(result, BaseException):
+                log.error("getSessions of %s failed: %r", server.name, result)
+                continue
+            _text, root = result
+            for session in root.iterfind("sessions/meeting"):
+                meeting_id = session.findtext("meetingID") or ""
+                if meeting_id in internal_ids:
+                    sessions.append(
+                        (
+                            meeting_id,
+                            session.findtext("meetingName") or "",
+                            session.findtext("userName") or "",
+                        )
+                    )
+        return Document(responses.get_sessions_xml(sessions))
+
     # --- getMeetings -----------------------------------------------------------------------------
 
     async def get_meetings(self, tenant: Tenant) -> Answer:

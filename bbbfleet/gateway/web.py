@@ -59,6 +59,8 @@ class Gateway:
             "getMeetingInfo": lambda r: meetings.get_meeting_info(r.tenant, r.params, r.query),
             "isMeetingRunning": lambda r: meetings.is_meeting_running(r.tenant, r.params, r.query),
             "getMeetings": lambda r: meetings.get_meetings(r.tenant),
+            "sendChatMessage": lambda r: meetings.send_chat_message(r.tenant, r.params, r.query),
+            "getSessions": lambda r: meetings.get_sessions(r.tenant),
         }
 
     async def version(self, request: Request) -> Response:

@@ -240,3 +240,55 @@ async def test_get_meetings_and_is_meeting_running_match_direct_answers(gateway:
         == direct_running.text
         == ("<response>\n<returncode>SUCCESS</returncode>\n<running>true</running>\n</response>")
     )
+
+
+async def test_send_chat_message_is_routed_and_validated_like_bbb(gateway: Gateway) -> None:
+    await gateway.get(gateway.alpha("create", CREATE))
+    await gateway.http.get(
+        gateway.alpha("join", q(fullName="Anton G", meetingID="room-1", password="mp")),
+        follow_redirects=True,
+    )
+    sent = await gateway.get(
+        gateway.alpha(
+            "sendChatMessage", q(meetingID="room-1", message="Hello <all>", userName="Bot")
+        )
+    )
+    assert sent.text == (
+        "<response>\n<returncode>SUCCESS</returncode>\n<messageKey></messageKey>\n"
+        "<message></message>\n</response>"
+    )
+    host = next(s for s in gateway.fleet.servers if s.state.meetings)
+    (meeting,) = host.state.meetings.values()
+    assert [(m.sender, m.text) for m in meeting.chat] == [("Bot", "Hello <all>")]
+    for query in (
+        q(meetingID="room-1"),
+        q(meetingID="room-1", message="x" * 501),
+        q(meetingID="nope", message="hi"),
+    ):
+        via_gateway = await gateway.get(gateway.alpha("sendChatMessage", query))
+        direct = await gateway.get(gateway.direct(0, "sendChatMessage", query))
+        assert via_gateway.text == direct.text, query
+    other_tenant = await gateway.get(
+        gateway.beta("sendChatMessage", q(meetingID="room-1", message="spam"))
+    )
+    assert "<messageKey>meetingNotFound</messageKey>" in other_tenant.text
+
+
+async def test_get_sessions_lists_only_the_tenants_sessions(gateway: Gateway) -> None:
+    empty = await gateway.get(gateway.alpha("getSessions"))
+    direct_empty = await gateway.get(gateway.direct(0, "getSessions"))
+    assert empty.text == direct_empty.text  # noSessions, typo included
+    await gateway.get(gateway.alpha("create", CREATE))
+    await gateway.http.get(
+        gateway.alpha("join", q(fullName="Anton G", meetingID="room-1", password="mp")),
+        follow_redirects=True,
+    )
+    await gateway.get(gateway.beta("create", q(name="Beta room", meetingID="beta-room")))
+    await gateway.http.get(
+        gateway.beta("join", q(fullName="Eve", meetingID="beta-room", role="VIEWER")),
+        follow_redirects=True,
+    )
+    sessions = await gateway.get(gateway.alpha("getSessions"))
+    assert sessions.text.count("<meeting>") == 1
+    assert "<userName>Anton G</userName>" in sessions.text
+    assert "Eve" not in sessions.text and "Beta room" not in sessions.text
