@@ -258,6 +258,15 @@ class Meeting:
             return "lastUserLeft"
         return None
 
+    def expired_at(self, reason: str) -> int:
+        """When the meeting ended by itself for ``reason`` (the clock is only read lazily)."""
+        if reason == "duration":
+            return self.start_time + self.duration * MINUTE_MS
+        if reason == "noUserJoined":
+            return self.create_time + self.expire_if_no_user_joined_minutes * MINUTE_MS
+        last_left = self.last_user_left_at or self.create_time
+        return last_left + self.expire_when_last_user_left_minutes * MINUTE_MS
+
     def snapshot(
         self, now: int, users_timeout_ms: int, *, listing: bool = False
     ) -> MeetingSnapshot:

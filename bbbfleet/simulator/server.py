@@ -11,6 +11,7 @@ meetings whose time is up according to the server's clock.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import random
 import string
 from collections import deque
@@ -109,6 +110,7 @@ class SimulatedServer:
         # end callbacks (meetingEndedURL, meta_endCallbackUrl) the HTTP layer still has to send
         self.outbox: list[str] = []
         self.recordings: dict[str, Recording] = {}  # by record ID, in the order meetings ended
+        self._processing: list[tuple[int, str]] = []  # heap of (ready_at, record ID)
 
     # --- time ---------------------------------------------------------------------------------
 
@@ -122,9 +124,11 @@ class SimulatedServer:
         for meeting in list(self.meetings.values()):
             reason = meeting.expiry_reason(now)
             if reason is not None:
-                self._remove(meeting, reason, now)
-        for recording in self.recordings.values():
-            if recording.state == rec.PROCESSING and now >= recording.ready_at:
+                self._remove(meeting, reason, now, ended_at=meeting.expired_at(reason))
+        while self._processing and self._processing[0][0] <= now:
+            _ready_at, record_id = heapq.heappop(self._processing)
+            recording = self.recordings.get(record_id)
+            if recording is not None and recording.state == rec.PROCESSING:
                 recording.state = rec.PUBLISHED
 
     # --- lookups ------------------------------------------------------------------------------
@@ -497,6 +501,7 @@ class SimulatedServer:
         self.sessions.clear()
         self.ended.clear()
         self.recordings.clear()
+        self._processing.clear()
         self.faults = Faults()
 
     def to_json(self) -> dict[str, Any]:
@@ -523,23 +528,29 @@ class SimulatedServer:
 
     # --- internals ----------------------------------------------------------------------------
 
-    def _remove(self, meeting: Meeting, reason: str, now: int) -> None:
+    def _remove(
+        self, meeting: Meeting, reason: str, now: int, *, ended_at: int | None = None
+    ) -> None:
+        """Drop an ended meeting; ``ended_at`` is when it expired if that was before ``now``."""
         internal_id = meeting.internal_id
         del self.meetings[internal_id]
         for token in [t for t, s in self.sessions.items() if s.internal_meeting_id == internal_id]:
             del self.sessions[token]
         self.ended.append(EndedMeeting(meeting.meeting_id, internal_id, reason, now))
         if meeting.record and meeting.has_user_joined:
-            self.recordings[internal_id] = self._recording_of(meeting, now)
+            end_time = now if ended_at is None else min(ended_at, now)
+            recording = self._recording_of(meeting, end_time)
+            self.recordings[internal_id] = recording
+            heapq.heappush(self._processing, (recording.ready_at, internal_id))
         for url in (meeting.meeting_ended_url, meeting.metadata.get("endcallbackurl")):
             if url:
                 self.outbox.append(f"{url}{'&' if '?' in url else '?'}recordingmarks=false")
 
-    def _recording_of(self, meeting: Meeting, now: int) -> Recording:
+    def _recording_of(self, meeting: Meeting, end_time: int) -> Recording:
         """What the recording pipeline makes of an ended meeting: a presentation and a video
         format with sizes that grow with the length and the number of participants."""
         start, internal_id = meeting.start_time, meeting.internal_id
-        duration_ms = max(now - start, 0)
+        duration_ms = max(end_time - start, 0)
         seconds = duration_ms // 1000
         participants = len({u.external_id for u in meeting.users.values() if u.joined_at})
         delay_ms = round(self.properties.recording_delay_seconds * 1000)
@@ -582,8 +593,8 @@ class SimulatedServer:
             meeting_id=meeting.meeting_id,
             name=meeting.name,
             start_time=start,
-            end_time=now,
-            ready_at=now + delay_ms,
+            end_time=end_time,
+            ready_at=end_time + delay_ms,
             participants=participants,
             raw_size=2 * (presentation.size + video.size),
             metadata=metadata,
