@@ -73,6 +73,10 @@ class Leadership:
     async def release(self) -> None:
         if self._connection is not None:
             with contextlib.suppress(Exception):
+                # a pooled connection outlives close(): the session lock must be given back
+                await self._connection.execute(text(f"SELECT pg_advisory_unlock({POLLER_LOCK})"))
+                await self._connection.commit()
+            with contextlib.suppress(Exception):
                 await self._connection.close()
             self._connection = None
 
