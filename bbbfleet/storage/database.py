@@ -13,7 +13,6 @@ Storage code is written once, as plain synchronous SQLAlchemy Core functions of 
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -170,7 +169,3 @@ class Database:
     async def current_revision(self) -> str | None:
         return await self.read(lambda conn: MigrationContext.configure(conn).get_current_revision())
 
-
-def run(coro: Any) -> Any:
-    """Run a coroutine from synchronous code (the CLI)."""
-    return asyncio.run(coro)
