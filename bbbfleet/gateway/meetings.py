@@ -32,6 +32,7 @@ from bbbfleet.protocol import documents, responses, validation
 from bbbfleet.protocol import errors as E
 from bbbfleet.protocol.errors import ApiError
 from bbbfleet.protocol.params import ApiParams, RawQuery
+from bbbfleet.protocol.xml import escape
 from bbbfleet.settings import Settings
 from bbbfleet.storage.meetings import PlacementInputs
 from bbbfleet.storage.repository import Meeting, NewMeeting, Server, Store, Tenant
@@ -492,6 +493,39 @@ class MeetingService:
         ):
             return Failure(E.CHAT_MEETING_NOT_FOUND)
         return answer
+
+    async def insert_document(
+        self,
+        tenant: Tenant,
+        params: ApiParams,
+        query: RawQuery,
+        body: bytes,
+        content_type: str | None,
+    ) -> Answer:
+        """Add presentations to a running meeting (§5.21): the XML body goes to the meeting's
+        server unchanged."""
+        error = validation.first_violation(validation.meeting_id_required(params))
+        if error is not None:
+            return Failure(error)
+        meeting = await self.find(tenant, params)
+        server = None if meeting is None else await self._server(meeting)
+        if meeting is None or server is None or server.health is Health.OFFLINE:
+            not_found = E.insert_document_not_found(params.get("meetingID", ""))
+            return Document(responses.insert_document_xml(False, not_found))
+        try:
+            text = await self.backends.call(
+                server,
+                "insertDocument",
+                self._backend_query(query, meeting),
+                body=body,
+                content_type=content_type,
+            )
+        except BackendFailure as failure:
+            await self._failed(server, failure)
+            return Failure(_failure_error(failure))
+        # the only ID in these answers is in the not-found message
+        backend_id, tenant_id = escape(meeting.backend_meeting_id), escape(meeting.meeting_id)
+        return Document(text.replace(f"[{backend_id}]", f"[{tenant_id}]"))
 
     async def get_sessions(self, tenant: Tenant) -> Answer:
         """The user sessions of this tenant's meetings only (§5.18), from their servers."""

@@ -61,6 +61,9 @@ class Gateway:
             "getMeetings": lambda r: meetings.get_meetings(r.tenant),
             "sendChatMessage": lambda r: meetings.send_chat_message(r.tenant, r.params, r.query),
             "getSessions": lambda r: meetings.get_sessions(r.tenant),
+            "insertDocument": lambda r: meetings.insert_document(
+                r.tenant, r.params, r.query, r.body, r.content_type
+            ),
         }
 
     async def version(self, request: Request) -> Response:

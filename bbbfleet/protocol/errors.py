@@ -116,6 +116,15 @@ CHAT_MESSAGE_SIZE = ApiError("sizeError", "Param message must be between 1 and 5
 CHAT_USERNAME_SIZE = ApiError("sizeError", "Param userName must not exceed 255 characters")
 CHAT_MEETING_NOT_FOUND = ApiError("meetingNotFound", "Meeting not found")
 
+# --- insertDocument (§5.21): no messageKey, only a message ----------------------------------------
+DOCUMENT_UPLOADING = "Presentation is being uploaded"
+PRESENTATION_DISABLED = "Presentation feature is disabled, ignoring."
+
+
+def insert_document_not_found(meeting_id: str) -> str:
+    return f"Meeting with id [{meeting_id}] not found."
+
+
 # --- service ------------------------------------------------------------------------------------
 API_NOT_ENABLED = ApiError(
     "apiNotEnabled",

@@ -301,6 +301,21 @@ def get_sessions_xml(sessions: list[tuple[str, str, str]]) -> str:
     return render_template([("returncode", "SUCCESS"), ("sessions", items)])
 
 
+def insert_document_xml(success: bool, message: str) -> str:
+    """insertDocument's answers (§5.21): ``returncode`` and ``message``, no messageKey."""
+    return render_template(
+        [("returncode", "SUCCESS" if success else "FAILED"), ("message", message)]
+    )
+
+
+PRESENTATION_MODULE = re.compile(r"<module\s+name\s*=\s*[\"']presentation[\"']")
+
+
+def has_presentation_module(body: bytes) -> bool:
+    """bbb-web renders nothing at all for an insertDocument body without this module."""
+    return PRESENTATION_MODULE.search(body.decode("utf-8", errors="replace")) is not None
+
+
 def send_chat_message_xml() -> str:
     return render_template([("returncode", "SUCCESS"), ("messageKey", ""), ("message", "")])
 

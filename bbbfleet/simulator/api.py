@@ -247,6 +247,24 @@ def send_chat_message(server: SimulatedServer, request: ApiRequest) -> Response:
     return xml(responses.send_chat_message_xml())
 
 
+def insert_document(server: SimulatedServer, request: ApiRequest) -> Response:
+    """REFERENCE.md §5.21: POST with an XML body of presentation modules."""
+    params = request.params
+    error = refusal(server, request, lambda: validation.meeting_id_required(params))
+    if error is not None:
+        return failure(request, error)
+    meeting = server.find_meeting(params.sanitised("meetingID"))
+    if meeting is None:
+        message = E.insert_document_not_found(params.get("meetingID", ""))
+        return xml(responses.insert_document_xml(False, message))
+    if "presentation" in meeting.disabled_features:
+        return xml(responses.insert_document_xml(False, E.PRESENTATION_DISABLED))
+    if not responses.has_presentation_module(request.body):
+        return Response(b"", 200, NO_CACHE)  # bbb-web renders nothing here
+    meeting.documents.append(request.body)
+    return xml(responses.insert_document_xml(True, E.DOCUMENT_UPLOADING))
+
+
 def get_recordings(server: SimulatedServer, request: ApiRequest) -> Response:
     """REFERENCE.md §5.7: only the checksum is checked; the filters are never refused."""
     if not checksum_valid(server, request):
@@ -322,6 +340,7 @@ HANDLERS: dict[str, ApiHandler] = {
     "getMeetings": get_meetings,
     "getSessions": get_sessions,
     "sendChatMessage": send_chat_message,
+    "insertDocument": insert_document,
     "signOut": sign_out,
     "getRecordings": get_recordings,
     "publishRecordings": publish_recordings,

@@ -199,6 +199,8 @@ class Meeting:
     parent_meeting_id: str = "bbb-none"
     sequence: int = 0
     free_join: bool = False
+    disabled_features: frozenset[str] = frozenset()
+    documents: list[bytes] = field(default_factory=list)  # insertDocument bodies received
     breakout_rooms: list[str] = field(default_factory=list)
     users: dict[str, User] = field(default_factory=dict)  # by internal user ID, join order
     has_user_joined: bool = False

@@ -231,6 +231,7 @@ class SimulatedServer:
             parent_meeting_id=parent.internal_id if parent is not None else "bbb-none",
             sequence=spec.sequence,
             free_join=spec.free_join,
+            disabled_features=spec.disabled_features,
         )
 
     def _default_logout_url(self) -> str:

@@ -48,6 +48,7 @@ class CreateSpec:
     parent_meeting_id: str | None = None
     sequence: int = 0
     free_join: bool = False
+    disabled_features: frozenset[str] = frozenset()
 
     @classmethod
     def from_params(cls, params: ApiParams, properties: BbbProperties) -> CreateSpec:
@@ -77,6 +78,9 @@ class CreateSpec:
             parent_meeting_id=_given(params, "parentMeetingID"),
             sequence=params.integer("sequence", 0),
             free_join=params.flag("freeJoin"),
+            disabled_features=frozenset(
+                f.strip() for f in params.get("disabledFeatures", "").split(",") if f.strip()
+            ),
         )
 
 

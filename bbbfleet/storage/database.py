@@ -168,4 +168,3 @@ class Database:
 
     async def current_revision(self) -> str | None:
         return await self.read(lambda conn: MigrationContext.configure(conn).get_current_revision())
-

@@ -292,3 +292,40 @@ async def test_get_sessions_lists_only_the_tenants_sessions(gateway: Gateway) ->
     assert sessions.text.count("<meeting>") == 1
     assert "<userName>Anton G</userName>" in sessions.text
     assert "Eve" not in sessions.text and "Beta room" not in sessions.text
+
+
+SLIDES = (
+    b'<modules><module name="presentation"><document url="https://x.example/a.pdf" '
+    b'filename="a.pdf"/></module></modules>'
+)
+
+
+async def test_insert_document_is_routed_with_its_body(gateway: Gateway) -> None:
+    await gateway.get(gateway.alpha("create", CREATE))
+    xml_type = {"Content-Type": "application/xml"}
+    ok = await gateway.http.post(
+        gateway.alpha("insertDocument", q(meetingID="room-1")), content=SLIDES, headers=xml_type
+    )
+    assert ok.text == (
+        "<response>\n<returncode>SUCCESS</returncode>\n"
+        "<message>Presentation is being uploaded</message>\n</response>"
+    )
+    host = next(s for s in gateway.fleet.servers if s.state.meetings)
+    (meeting,) = host.state.meetings.values()
+    assert meeting.documents == [SLIDES]
+    for send in (
+        gateway.alpha("insertDocument", q(meetingID="nope")),
+        gateway.beta("insertDocument", q(meetingID="room-1")),
+    ):
+        missing = await gateway.http.post(send, content=SLIDES, headers=xml_type)
+        meeting_id = "nope" if "nope" in send else "room-1"
+        assert f"<message>Meeting with id [{meeting_id}] not found.</message>" in missing.text
+    wrong_type = await gateway.http.post(
+        gateway.alpha("insertDocument", q(meetingID="room-1")),
+        content=b"a=b",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert "<messageKey>unsupportedContentType</messageKey>" in wrong_type.text
+    assert (
+        await gateway.get(gateway.alpha("insertDocument", q(meetingID="room-1")))
+    ).status_code == 405
