@@ -108,6 +108,17 @@ class Settings(BaseSettings):
     """A meeting missing from its server's poll is forgotten only when it is older than this
     (so a create still in flight is never mistaken for an ended meeting)."""
 
+    welcome_text: str | None = None
+    """Platform default welcome message for creates that set none (a tenant's own text wins;
+    ``deactivateBbbserverDefaultChatTexts=true`` on a create suppresses it).  BBB's keywords
+    such as ``%%CONFNAME%%`` work."""
+
+    moderator_only_text: str | None = None
+    """Platform default ``moderatorOnlyMessage``, same rules as ``welcome_text``."""
+
+    banner_text: str | None = None
+    """Platform default ``bannerText``, same rules as ``welcome_text``."""
+
     auto_migrate: bool = True
     """Upgrade the database schema when ``bbbfleet serve`` starts."""
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 import secrets as random_secrets
 
 import click
 
 from bbbfleet.cli.context import print_table, with_store
+from bbbfleet.policy import PolicyError, TenantPolicy
 from bbbfleet.storage.repository import Store
 
 TENANT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -195,3 +197,102 @@ def remove_secret(ctx: click.Context, name: str, secret: str) -> None:
 
     with_store(ctx, action)
     click.echo(f"removed the secret from {name}")
+
+
+def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for value in values:
+        name, sep, text = value.partition("=")
+        if not sep or not name:
+            raise click.BadParameter(f"use NAME=VALUE, got {value!r}", param_hint=option)
+        pairs[name] = text
+    return pairs
+
+
+@tenant.command("policy")
+@click.argument("name")
+@click.option(
+    "--create-default",
+    multiple=True,
+    metavar="PARAM=VALUE",
+    help="Added to creates that do not send PARAM (repeatable).",
+)
+@click.option(
+    "--create-force",
+    multiple=True,
+    metavar="PARAM=VALUE",
+    help="Set on every create, whatever the client sent (repeatable).",
+)
+@click.option(
+    "--create-block", multiple=True, metavar="PARAM", help="Removed from every create (repeatable)."
+)
+@click.option("--join-default", multiple=True, metavar="PARAM=VALUE", help="As for create.")
+@click.option("--join-force", multiple=True, metavar="PARAM=VALUE", help="As for create.")
+@click.option("--join-block", multiple=True, metavar="PARAM", help="As for create.")
+@click.option("--welcome", help="Default welcome message ('' removes the tenant's own).")
+@click.option("--moderator-only-message", help="Default moderatorOnlyMessage.")
+@click.option("--banner", help="Default bannerText.")
+@click.option("--clear", is_flag=True, help="Start from an empty policy.")
+@click.pass_context
+def policy_(
+    ctx: click.Context,
+    name: str,
+    create_default: tuple[str, ...],
+    create_force: tuple[str, ...],
+    create_block: tuple[str, ...],
+    join_default: tuple[str, ...],
+    join_force: tuple[str, ...],
+    join_block: tuple[str, ...],
+    welcome: str | None,
+    moderator_only_message: str | None,
+    banner: str | None,
+    clear: bool,
+) -> None:
+    """Show or change a tenant's parameter policy and default chat texts.
+
+    Without options it prints the policy.  Options add to it (--clear first empties it).
+    A create with deactivateBbbserverDefaultChatTexts=true gets no default texts."""
+    changes = {
+        "create": (
+            _pairs(create_default, "--create-default"),
+            _pairs(create_force, "--create-force"),
+            set(create_block),
+        ),
+        "join": (
+            _pairs(join_default, "--join-default"),
+            _pairs(join_force, "--join-force"),
+            set(join_block),
+        ),
+    }
+    texts = {
+        "welcome": welcome,
+        "moderatorOnlyMessage": moderator_only_message,
+        "bannerText": banner,
+    }
+
+    async def action(store: Store) -> TenantPolicy:
+        current = (await store.tenants.get(name)).policy
+        data = {} if clear else current.to_json()
+        for call, (defaults, force, block) in changes.items():
+            section = data.setdefault(call, {"defaults": {}, "force": {}, "block": []})
+            section["defaults"] = {**section.get("defaults", {}), **defaults}
+            section["force"] = {**section.get("force", {}), **force}
+            section["block"] = sorted({*section.get("block", []), *block})
+        merged_texts = dict(data.get("texts", {}))
+        for key, value in texts.items():
+            if value is not None:
+                if value:
+                    merged_texts[key] = value
+                else:
+                    merged_texts.pop(key, None)
+        data["texts"] = merged_texts
+        try:
+            new = TenantPolicy.from_json(data)
+        except PolicyError as exc:
+            raise click.BadParameter(str(exc)) from exc
+        if new != current:
+            await store.tenants.set_policy(name, new)
+        return new
+
+    result = with_store(ctx, action)
+    click.echo(json.dumps(result.to_json(), indent=2, sort_keys=True))

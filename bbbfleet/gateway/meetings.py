@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bbbfleet import placement
+from bbbfleet import placement, policy
 from bbbfleet.gateway.answers import Answer, Document, Failure, Redirect
 from bbbfleet.gateway.backends import BackendClient, BackendFailure, BackendInvalidAnswer
 from bbbfleet.gateway.callbacks import EndCallbacks
@@ -126,6 +126,15 @@ class MeetingService:
         self.settings = settings
         self.callbacks = callbacks
         self.clock = clock
+        self.platform_texts = {
+            name: text
+            for name, text in zip(
+                policy.TEXT_PARAMS,
+                (settings.welcome_text, settings.moderator_only_text, settings.banner_text),
+                strict=True,
+            )
+            if text
+        }
         self._error_redirect_part = (
             RawQuery([]).replace("errorRedirectUrl", settings.public_url).parts[0]
         )
@@ -205,7 +214,7 @@ class MeetingService:
             meeting, created = outcome
             if not created:  # a concurrent create of the same meeting placed it first
                 return await self._create_existing(tenant, meeting, request)
-            answer = await self._forward_create(meeting, request.query, request)
+            answer = await self._forward_create(tenant, meeting, request.query, request)
             if not isinstance(answer, BackendFailure):
                 return answer
             await self.store.meetings.release(meeting.id)
@@ -243,14 +252,14 @@ class MeetingService:
         duplicateWarning or idNotUnique — unless that server is gone, then it is re-created."""
         server = await self._server(meeting)
         if server is not None and server.health is not Health.OFFLINE:
-            answer = await self._forward_create(meeting, request.query, request)
+            answer = await self._forward_create(tenant, meeting, request.query, request)
             if not isinstance(answer, BackendFailure):
                 return answer
         moved = await self.recreate_elsewhere(tenant, meeting)
         if isinstance(moved, ApiError):
             return Failure(moved)
         # answer the client's own create against the re-created meeting: a duplicateWarning
-        answer = await self._forward_create(moved, request.query, request)
+        answer = await self._forward_create(tenant, moved, request.query, request)
         return Failure(_failure_error(answer)) if isinstance(answer, BackendFailure) else answer
 
     async def recreate_elsewhere(self, tenant: Tenant, meeting: Meeting) -> Meeting | ApiError:
@@ -289,7 +298,7 @@ class MeetingService:
                 query = query.replace("moderatorPW", meeting.moderator_pw)
             body = meeting.create_body
             answer = await self._forward_create(
-                moved, query, None, body, meeting.create_content_type
+                tenant, moved, query, None, body, meeting.create_content_type
             )
             if isinstance(answer, BackendFailure):
                 failed.add(answer.server.id)
@@ -303,6 +312,7 @@ class MeetingService:
 
     async def _forward_create(
         self,
+        tenant: Tenant,
         meeting: Meeting,
         query: RawQuery,
         request: CreateRequest | None,
@@ -315,8 +325,10 @@ class MeetingService:
             raise LookupError(f"meeting {meeting.id} has no server")
         if request is not None:
             body, content_type = request.body, request.content_type
+        params = request.params if request is not None else ApiParams.parse(query.encode().encode())
+        with_policy = policy.apply_to_create(query, params, tenant.policy, self.platform_texts)
         backend_query = (
-            self._backend_query(query, meeting)
+            self._backend_query(with_policy, meeting)
             .without("duration")  # reserves capacity at the gateway; never a hard end in BBB
             .replace("meetingEndedURL", self.callbacks.url_for(meeting, server))
         )
@@ -369,7 +381,9 @@ class MeetingService:
         if isinstance(reachable, ApiError):
             return self.join_error(params, reachable)
         meeting, server = reachable
-        backend_query = self._backend_query(query, meeting)
+        backend_query = self._backend_query(
+            policy.apply_to_join(query, params, tenant.policy), meeting
+        )
         if not params.get("errorRedirectUrl") and not params.get("logoutURL"):
             # keep users away from the backend's own host when the join fails there
             backend_query = backend_query.with_part(self._error_redirect_part)

@@ -200,6 +200,7 @@ class Meeting:
     sequence: int = 0
     free_join: bool = False
     disabled_features: frozenset[str] = frozenset()
+    chat_texts: dict[str, str] = field(default_factory=dict)  # as given on create
     documents: list[bytes] = field(default_factory=list)  # insertDocument bodies received
     breakout_rooms: list[str] = field(default_factory=list)
     users: dict[str, User] = field(default_factory=dict)  # by internal user ID, join order

@@ -232,6 +232,7 @@ class SimulatedServer:
             sequence=spec.sequence,
             free_join=spec.free_join,
             disabled_features=spec.disabled_features,
+            chat_texts=dict(spec.chat_texts),
         )
 
     def _default_logout_url(self) -> str:

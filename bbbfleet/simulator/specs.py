@@ -49,6 +49,9 @@ class CreateSpec:
     sequence: int = 0
     free_join: bool = False
     disabled_features: frozenset[str] = frozenset()
+    chat_texts: dict[str, str] = field(
+        default_factory=dict
+    )  # welcome, moderatorOnlyMessage, bannerText
 
     @classmethod
     def from_params(cls, params: ApiParams, properties: BbbProperties) -> CreateSpec:
@@ -78,6 +81,11 @@ class CreateSpec:
             parent_meeting_id=_given(params, "parentMeetingID"),
             sequence=params.integer("sequence", 0),
             free_join=params.flag("freeJoin"),
+            chat_texts={
+                name: params[name]
+                for name in ("welcome", "moderatorOnlyMessage", "bannerText")
+                if params.get(name)
+            },
             disabled_features=frozenset(
                 f.strip() for f in params.get("disabledFeatures", "").split(",") if f.strip()
             ),

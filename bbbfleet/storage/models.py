@@ -48,6 +48,7 @@ class TenantRow(Base):
     pool_participants: Mapped[int | None] = mapped_column(Integer, nullable=True)
     default_tags: Mapped[str | None] = mapped_column(String(255), nullable=True)
     predict_size: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    policy: Mapped[str] = mapped_column(Text, default="{}")  # bbbfleet.policy.TenantPolicy JSON
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bbbfleet.placement import Health, ServerState
+from bbbfleet.policy import TenantPolicy
 
 
 class StorageError(Exception):
@@ -30,6 +31,7 @@ class Tenant:
     pool_participants: int | None = None  # None: no limit
     default_tags: str | None = None
     predict_size: bool | None = None
+    policy: TenantPolicy = field(default_factory=TenantPolicy)
 
 
 @dataclass(frozen=True, slots=True)

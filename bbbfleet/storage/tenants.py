@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import logging
 from typing import Any
 
 from sqlalchemy import Connection, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
+from bbbfleet.policy import PolicyError, TenantPolicy
 from bbbfleet.storage.database import Database
 from bbbfleet.storage.models import tenant_secrets, tenants
 from bbbfleet.storage.records import AlreadyExists, NotFound, StorageError, Tenant
+
+log = logging.getLogger(__name__)
 
 TENANT_SETTINGS = (
     "default_participants",
@@ -35,9 +40,18 @@ def _list(conn: Connection) -> list[Tenant]:
             row.hostname,
             tuple(by_tenant.get(row.id, ())),
             **{name: getattr(row, name) for name in TENANT_SETTINGS},
+            policy=_policy(row.name, row.policy),
         )
         for row in rows
     ]
+
+
+def _policy(tenant: str, text: str | None) -> TenantPolicy:
+    try:
+        return TenantPolicy.from_json(json.loads(text or "{}"))
+    except (ValueError, PolicyError) as exc:  # only a hand-edited database gets here
+        log.error("tenant %s has an unusable policy, ignoring it: %s", tenant, exc)
+        return TenantPolicy()
 
 
 class TenantStore:
@@ -81,6 +95,17 @@ class TenantStore:
                     update(tenants).where(tenants.c.id == tenant.id).values(**values)
                 )
             )
+        return await self.get(name)
+
+    async def set_policy(self, name: str, policy: TenantPolicy) -> Tenant:
+        """Replace a tenant's parameter policy and chat texts (validated by TenantPolicy)."""
+        tenant = await self.get(name)
+        text = json.dumps(policy.to_json(), sort_keys=True)
+        await self.db.write(
+            lambda conn: conn.execute(
+                update(tenants).where(tenants.c.id == tenant.id).values(policy=text)
+            )
+        )
         return await self.get(name)
 
     async def remove(self, name: str) -> None:

@@ -53,8 +53,8 @@ def test_every_command_has_help(run, command: list[str]) -> None:  # type: ignor
 
 
 def test_db_upgrade_is_repeatable(run) -> None:  # type: ignore[no-untyped-def]
-    assert "revision 0002" in run("db", "upgrade").output
-    assert "revision 0002" in run("db", "upgrade").output
+    assert "revision 0003" in run("db", "upgrade").output
+    assert "revision 0003" in run("db", "upgrade").output
 
 
 def test_tenant_lifecycle(run) -> None:  # type: ignore[no-untyped-def]
@@ -157,3 +157,29 @@ def test_tenant_settings(run) -> None:  # type: ignore[no-untyped-def]
     run("tenant", "set", "school", "--no-pool", "--platform-defaults")
     row = run("tenant", "list").output.splitlines()[1].split()
     assert row[3:8] == ["default", "default", "0/-", "eu!", "default"]
+
+
+def test_tenant_policy(run) -> None:  # type: ignore[no-untyped-def]
+    run("tenant", "add", "school")
+    shown = run(
+        "tenant",
+        "policy",
+        "school",
+        "--create-force",
+        "record=false",
+        "--create-block",
+        "logoutURL",
+        "--join-default",
+        "userdata-x=1",
+        "--welcome",
+        "Hello %%CONFNAME%%",
+    )
+    assert shown.exit_code == 0
+    assert '"record": "false"' in shown.output and '"logoutURL"' in shown.output
+    assert '"welcome": "Hello %%CONFNAME%%"' in run("tenant", "policy", "school").output
+    refused = run("tenant", "policy", "school", "--create-force", "meetingID=x")
+    assert refused.exit_code == 2 and "managed by bbbfleet" in refused.output
+    malformed = run("tenant", "policy", "school", "--create-default", "novalue")
+    assert malformed.exit_code == 2 and "NAME=VALUE" in malformed.output
+    cleared = run("tenant", "policy", "school", "--clear")
+    assert '"record"' not in cleared.output and '"welcome"' not in cleared.output
