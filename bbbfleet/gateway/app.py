@@ -15,6 +15,7 @@ from bbbfleet.gateway.backends import BackendClient
 from bbbfleet.gateway.callbacks import ENDED_PATH, EndCallbacks
 from bbbfleet.gateway.directory import Directory
 from bbbfleet.gateway.meetings import Clock, MeetingService, wall_clock_ms
+from bbbfleet.gateway.sessions import SessionRouter
 from bbbfleet.gateway.web import Gateway
 from bbbfleet.settings import Settings
 from bbbfleet.storage.repository import Store
@@ -33,7 +34,7 @@ def create_app(settings: Settings, clock: Clock = wall_clock_ms) -> Starlette:
     callbacks = EndCallbacks(store, settings.public_url, clock, settings.backend_timeout)
     meetings = MeetingService(store, backends, directory, settings, callbacks, clock)
     poller = Poller(store, backends, settings, clock, on_change=directory.invalidate)
-    gateway = Gateway(settings, directory, meetings)
+    gateway = Gateway(settings, directory, meetings, SessionRouter(backends, directory))
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:

@@ -74,20 +74,30 @@ class BackendClient:
         body: bytes | None = None,
         content_type: str | None = None,
         timeout: float | None = None,
+        signed: bool = True,
+        headers: dict[str, str] | None = None,
     ) -> str:
         """GET (or POST when there is a body) a signed API call; return the response text.
+        Calls BBB does not checksum (the session-token calls) go ``signed=False``.
 
         Raises BackendUnavailable, or BackendInvalidAnswer for an HTTP error status."""
-        url = URL(self.signed_url(server, call, query), encoded=True)  # sent byte for byte
+        target = (
+            self.signed_url(server, call, query)
+            if signed
+            else f"{api_base(server)}{call}?{query.encode()}"
+        )
+        url = URL(target, encoded=True)  # sent byte for byte
         options: dict[str, Any] = {"allow_redirects": False}
         if timeout is not None:
             options["timeout"] = aiohttp.ClientTimeout(total=timeout)
         try:
+            extra = dict(headers or {})
             if body:
-                headers = {"Content-Type": content_type} if content_type else {}
-                request = self._http().post(url, data=body, headers=headers, **options)
+                if content_type:
+                    extra["Content-Type"] = content_type
+                request = self._http().post(url, data=body, headers=extra, **options)
             else:
-                request = self._http().get(url, **options)
+                request = self._http().get(url, headers=extra, **options)
             async with request as response:
                 status = response.status
                 raw = await response.read()

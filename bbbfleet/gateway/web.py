@@ -13,9 +13,17 @@ from bbbfleet.gateway.answers import Answer, Document, Failure, to_response
 from bbbfleet.gateway.auth import Unauthorised, authenticate, candidate_tenants
 from bbbfleet.gateway.directory import Directory
 from bbbfleet.gateway.meetings import CreateRequest, MeetingService
+from bbbfleet.gateway.sessions import SessionRouter
 from bbbfleet.protocol import errors as E
 from bbbfleet.protocol import responses
-from bbbfleet.protocol.calls import CALLS, FORM_TYPES, ApiCall, body_type_allowed, media_type
+from bbbfleet.protocol.calls import (
+    CALLS,
+    FORM_TYPES,
+    ApiCall,
+    ChecksumFamily,
+    body_type_allowed,
+    media_type,
+)
 from bbbfleet.protocol.params import ApiParams, ParamsNotUtf8, RawQuery, parse_pairs
 from bbbfleet.settings import Settings
 from bbbfleet.storage.repository import Tenant
@@ -45,13 +53,24 @@ class ApiRequest:
 Handler = Callable[[ApiRequest], Awaitable[Answer]]
 
 
+async def _not_used(_request: ApiRequest) -> Answer:
+    raise AssertionError("session-token calls never reach a tenant handler")
+
+
 class Gateway:
     """The web layer, bound to its services."""
 
-    def __init__(self, settings: Settings, directory: Directory, meetings: MeetingService) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        directory: Directory,
+        meetings: MeetingService,
+        sessions: SessionRouter,
+    ) -> None:
         self.settings = settings
         self.directory = directory
         self.meetings = meetings
+        self.sessions = sessions
         self.handlers: dict[str, Handler] = {
             "create": self._create,
             "join": self._join,
@@ -61,6 +80,11 @@ class Gateway:
             "getMeetings": lambda r: meetings.get_meetings(r.tenant),
             "sendChatMessage": lambda r: meetings.send_chat_message(r.tenant, r.params, r.query),
             "getSessions": lambda r: meetings.get_sessions(r.tenant),
+            # session-token calls are routed by SessionRouter before any tenant is needed
+            "signOut": _not_used,
+            "getJoinUrl": _not_used,
+            "stuns": _not_used,
+            "learningDashboard": _not_used,
             "insertDocument": lambda r: meetings.insert_document(
                 r.tenant, r.params, r.query, r.body, r.content_type
             ),
@@ -98,6 +122,10 @@ class Gateway:
             params = await self._params(request, raw_query, body, content_type)
         except ParamsNotUtf8:
             return to_response(Failure(E.PARAMS_NOT_UTF8), request)
+        if call.checksum is ChecksumFamily.NONE:  # session-token calls: no tenant, no checksum
+            cookie = request.headers.get("cookie")
+            answer = await self.sessions.route(name, params, RawQuery.parse(raw_query), cookie)
+            return to_response(answer, request)
         snapshot = await self.directory.get()
         candidates = candidate_tenants(
             snapshot,

@@ -329,3 +329,19 @@ async def test_insert_document_is_routed_with_its_body(gateway: Gateway) -> None
     assert (
         await gateway.get(gateway.alpha("insertDocument", q(meetingID="room-1")))
     ).status_code == 405
+
+
+async def test_sign_out_reaches_the_server_that_holds_the_session(gateway: Gateway) -> None:
+    await gateway.get(gateway.alpha("create", CREATE))
+    joined = await gateway.http.get(
+        gateway.alpha("join", q(fullName="Anton G", meetingID="room-1", password="mp")),
+        follow_redirects=True,
+    )
+    token = str(joined.url).split("sessionToken=")[1]
+    host = next(s for s in gateway.fleet.servers if s.state.meetings)
+    assert token in host.state.sessions
+    signed_out = await gateway.get(f"{gateway.api}signOut?sessionToken={token}")
+    assert signed_out.text == "<response><returncode>SUCCESS</returncode></response>"
+    assert token not in host.state.sessions
+    unknown = await gateway.get(f"{gateway.api}signOut?sessionToken=nope")
+    assert unknown.text == "<response><returncode>SUCCESS</returncode></response>"  # as BBB
