@@ -185,3 +185,16 @@ NO_RECORDINGS_FETCH_ALL = ApiError(
     "noRecordings",
     "No recordings found. This may occur if you attempt to retrieve all recordings.",
 )
+
+# --- session-token calls (§3.2 UserSessionConstraint, §5.14-5.17) --------------------------------
+# getJoinUrl, learningDashboard and stuns answer JSON with a message only; the keys matter only
+# where the constraint's error would be rendered by ``invalid()``.
+SESSION_TOKEN_MISSING = ApiError("missingToken", "You must provide a session token")
+SESSION_TOKEN_INVALID = ApiError("missingSession", "Invalid session token")
+NO_HTTP_SESSION = "Invalid Session"
+ACCESS_DENIED = "Access denied"
+SESSION_MEETING_NOT_FOUND = "Meeting not found"
+LEARNING_DASHBOARD_DISABLED = "Learning Dashboard disabled for this meeting"
+LEARNING_DASHBOARD_NOT_FOUND = "Learning Dashboard data not found"
+JOIN_URL_PROVIDED = "Join URL provided successfully."
+STUNS_NO_CONFERENCE = "Could not find conference."

@@ -16,7 +16,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bbbfleet.protocol import errors as E
-from bbbfleet.protocol import recordings, responses, validation
+from bbbfleet.protocol import recordings, responses, sessions, validation
 from bbbfleet.protocol.calls import CALLS, FORM_TYPES, ApiCall, body_type_allowed, media_type
 from bbbfleet.protocol.checksum import ChecksumResult, verify
 from bbbfleet.protocol.errors import ApiError
@@ -29,12 +29,14 @@ from bbbfleet.protocol.xml import (
     render_multi_error,
 )
 from bbbfleet.simulator.callbacks import send_due_callbacks
-from bbbfleet.simulator.model import Faults, GuestStatus
+from bbbfleet.simulator.model import Faults, GuestStatus, Meeting, Role, User
 from bbbfleet.simulator.server import CLIENT_PATH, Refused, SimulatedServer
 from bbbfleet.simulator.specs import CreateSpec, JoinSpec
 
 API_PREFIX = "/bigbluebutton/api"
 NO_CACHE = {"Cache-Control": "no-cache"}
+# The HTTP session cookie (Tomcat's) the client page sets; getJoinUrl and learningDashboard want it.
+HTTP_SESSION_COOKIE = "JSESSIONID"
 GARBAGE = "<response><returncode>SUCCESS</returncode><meetings><meeting><meetingID>trunc"
 ERROR_PAGE = "<html><body><h1>HTTP Status 500 – Internal Server Error</h1></body></html>"
 
@@ -51,6 +53,7 @@ class ApiRequest:
     body: bytes
     content_type: str | None
     accept: str | None
+    http_session: str | None = None  # the JSESSIONID cookie, if the client sent one
 
 
 ApiHandler = Callable[[SimulatedServer, ApiRequest], Response]
@@ -61,6 +64,10 @@ ApiHandler = Callable[[SimulatedServer, ApiRequest], Response]
 
 def xml(body: str) -> Response:
     return Response(body, 200, NO_CACHE, media_type=XML_MEDIA_TYPE)
+
+
+def json_answer(body: str) -> Response:
+    return Response(body, 200, NO_CACHE, media_type=JSON_MEDIA_TYPE)
 
 
 def failure(request: ApiRequest, error: ApiError) -> Response:
@@ -161,13 +168,22 @@ def join(server: SimulatedServer, request: ApiRequest) -> Response:
         error = error or E.MEETING_FORCIBLY_ENDED
         return redirect(responses.join_error_location(error_base, error))
     spec = JoinSpec.from_params(params)
-    try:
-        user = server.join(meeting, spec)
-    except Refused as refused:
-        if responses.join_error_is_redirect(refused.error):
-            return redirect(responses.join_error_location(error_base, refused.error))
-        return failure(request, refused.error)
-    client_url = server.client_url(user.session_token)
+    duplicated = None
+    if spec.existing_user_id is not None:  # a URL from getJoinUrl (REFERENCE.md §5.2 step 1)
+        duplicated = server.duplicate_session(
+            meeting, spec.existing_user_id, spec.replace_session_token
+        )
+    if duplicated is not None:
+        user, token = duplicated
+    else:
+        try:
+            user = server.join(meeting, spec)
+        except Refused as refused:
+            if responses.join_error_is_redirect(refused.error):
+                return redirect(responses.join_error_location(error_base, refused.error))
+            return failure(request, refused.error)
+        token = user.session_token
+    client_url = server.client_url(token)
     if spec.redirect:
         return redirect(client_url)
     return xml(
@@ -175,7 +191,7 @@ def join(server: SimulatedServer, request: ApiRequest) -> Response:
             meeting.internal_id,
             user.internal_id,
             user.auth_token,
-            user.session_token,
+            token,
             user.guest_status.value,
             client_url,
         )
@@ -331,6 +347,81 @@ def sign_out(server: SimulatedServer, request: ApiRequest) -> Response:
     return xml(responses.sign_out_xml())
 
 
+# --- session-token calls (REFERENCE.md §5.14-5.16) ------------------------------------------------
+
+
+def _user_session(
+    server: SimulatedServer, request: ApiRequest
+) -> tuple[str, Meeting, User] | ApiError:
+    """The caller's token, meeting and user, or the validation error (UserSessionConstraint)."""
+    token = request.params.sanitised("sessionToken")
+    found = server.user_session(token)
+    violations = sessions.session_token_violations(token, found is not None)
+    error = validation.first_violation([*content_type_violations(request), *violations])
+    if error is not None or found is None or token is None:
+        return error or E.SESSION_TOKEN_INVALID
+    return (token, *found)
+
+
+def get_join_url(server: SimulatedServer, request: ApiRequest) -> Response:
+    found = _user_session(server, request)
+    if isinstance(found, ApiError):
+        return json_answer(sessions.session_failure_json(found.message))
+    token, meeting, user = found
+    if not server.has_http_session(request.http_session, token):
+        return json_answer(sessions.session_failure_json(E.NO_HTTP_SESSION))
+    if not server.is_running(meeting):
+        return json_answer(sessions.session_failure_json(E.SESSION_MEETING_NOT_FOUND))
+    params = request.params
+    join_request = sessions.JoinUrlRequest(
+        full_name=user.full_name,
+        meeting_id=meeting.meeting_id,
+        moderator=user.role is Role.MODERATOR,
+        internal_user_id=user.internal_id,
+        session_token=token,
+        replace_session=params.flag("replaceSession"),
+        session_name=params.get("sessionName") or None,
+        enforce_layout=params.get("enforceLayout") or None,
+        userdata=sessions.userdata_of(params),
+    )
+    blocklist = server.properties.get_join_url_userdata_blocklist
+    query = sessions.join_url_query(join_request, blocklist)
+    url = sessions.join_url(server.server_url, query, server.secret)
+    return json_answer(sessions.join_url_json(url))
+
+
+def learning_dashboard(server: SimulatedServer, request: ApiRequest) -> Response:
+    found = _user_session(server, request)
+    if isinstance(found, ApiError):
+        return json_answer(sessions.session_failure_json(found.message))
+    token, meeting, user = found
+    message = None
+    if not server.has_http_session(request.http_session, token):
+        message = E.NO_HTTP_SESSION
+    elif user.role is not Role.MODERATOR:
+        message = E.ACCESS_DENIED
+    elif not server.is_running(meeting):
+        message = E.SESSION_MEETING_NOT_FOUND
+    elif "learningDashboard" in meeting.disabled_features:
+        message = E.LEARNING_DASHBOARD_DISABLED
+    if message is not None:
+        return json_answer(sessions.session_failure_json(message))
+    data = server.learning_dashboard_data(meeting)
+    return json_answer(sessions.learning_dashboard_json(data))
+
+
+def stuns(server: SimulatedServer, request: ApiRequest) -> Response:
+    found = _user_session(server, request)
+    if isinstance(found, ApiError):
+        return json_answer(sessions.stuns_failure_json(server.default_logout_url()))
+    _token, _meeting, user = found
+    props = server.properties
+    body = sessions.stuns_json(
+        props.stun_urls, server.turn_servers(user), props.remote_ice_candidates
+    )
+    return json_answer(body)
+
+
 HANDLERS: dict[str, ApiHandler] = {
     "create": create,
     "join": join,
@@ -342,6 +433,9 @@ HANDLERS: dict[str, ApiHandler] = {
     "sendChatMessage": send_chat_message,
     "insertDocument": insert_document,
     "signOut": sign_out,
+    "getJoinUrl": get_join_url,
+    "learningDashboard": learning_dashboard,
+    "stuns": stuns,
     "getRecordings": get_recordings,
     "publishRecordings": publish_recordings,
     "deleteRecordings": delete_recordings,
@@ -357,13 +451,19 @@ _PAGE = (
 
 
 def client_join(server: SimulatedServer, request: Request) -> Response:
-    """Opening the join URL in a browser: the user becomes an attendee (or waits as a guest)."""
-    user = server.attend(request.query_params.get("sessionToken", ""))
+    """Opening the join URL in a browser: the user becomes an attendee (or waits as a guest),
+    and the browser's HTTP session (cookie) now vouches for the token."""
+    token = request.query_params.get("sessionToken", "")
+    user = server.attend(token)
     if user is None:
         return HTMLResponse(_PAGE.format("Invalid session token."), status_code=404)
     if user.guest_status is GuestStatus.WAIT:
-        return HTMLResponse(_PAGE.format("Please wait for a moderator to approve you joining."))
-    return HTMLResponse(_PAGE.format("You are in the meeting."))
+        response = HTMLResponse(_PAGE.format("Please wait for a moderator to approve you joining."))
+    else:
+        response = HTMLResponse(_PAGE.format("You are in the meeting."))
+    cookie = server.open_http_session(request.cookies.get(HTTP_SESSION_COOKIE), token)
+    response.set_cookie(HTTP_SESSION_COOKIE, cookie, path="/", httponly=True)
+    return response
 
 
 # --- routing ------------------------------------------------------------------------------------
@@ -388,6 +488,7 @@ async def read_request(request: Request, call: ApiCall) -> ApiRequest:
         body,
         content_type,
         request.headers.get("accept"),
+        request.cookies.get(HTTP_SESSION_COOKIE),
     )
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from bbbfleet.protocol import recordings as rec
 from bbbfleet.protocol.recordings import BreakoutOf, PlaybackFormat, RecordingSnapshot
 from bbbfleet.protocol.responses import AttendeeSnapshot, MeetingSnapshot
+from bbbfleet.protocol.sessions import DEFAULT_USERDATA_BLOCKLIST
 
 MINUTE_MS = 60_000
 
@@ -69,6 +70,18 @@ class BbbProperties:
     recording_delay_seconds: float = 5.0
     # allowFetchAllRecordings: getRecordings without meetingID, recordID or limit lists all.
     allow_fetch_all_recordings: bool = True
+    # allowRequestsWithoutSession: the default of the create parameter of the same name; when
+    # false, getJoinUrl and learningDashboard need the HTTP session cookie of the client page.
+    allow_requests_without_session: bool = False
+    # getJoinUrlUserdataBlocklist: userdata-* a viewer's getJoinUrl does not pass on.
+    get_join_url_userdata_blocklist: frozenset[str] = DEFAULT_USERDATA_BLOCKLIST
+    # What ``stuns`` hands out (turn-stun-servers.xml); TURN credentials follow coturn's REST
+    # scheme with ``turn_secret``.
+    stun_urls: tuple[str, ...] = ("stun:stun.l.google.com:19302",)
+    turn_urls: tuple[str, ...] = ("turns:turn.example.com:443?transport=tcp",)
+    turn_secret: str = "sim-turn-secret"
+    turn_ttl_seconds: int = 86400
+    remote_ice_candidates: tuple[str, ...] = ("192.0.2.10",)
 
 
 @dataclass
@@ -201,6 +214,7 @@ class Meeting:
     free_join: bool = False
     disabled_features: frozenset[str] = frozenset()
     chat_texts: dict[str, str] = field(default_factory=dict)  # as given on create
+    allow_requests_without_session: bool = False
     documents: list[bytes] = field(default_factory=list)  # insertDocument bodies received
     breakout_rooms: list[str] = field(default_factory=list)
     users: dict[str, User] = field(default_factory=dict)  # by internal user ID, join order

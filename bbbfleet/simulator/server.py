@@ -29,6 +29,7 @@ from bbbfleet.protocol.recordings import (
     RecordingQuery,
 )
 from bbbfleet.protocol.responses import MeetingSnapshot
+from bbbfleet.protocol.sessions import TurnServer, compact_json, turn_credentials
 from bbbfleet.simulator.clock import Clock, millis, system_clock
 from bbbfleet.simulator.model import (
     BbbProperties,
@@ -47,6 +48,7 @@ from bbbfleet.simulator.specs import CreateSpec, JoinSpec
 
 ALPHANUMERIC = string.ascii_letters + string.digits
 LOWER_ALPHANUMERIC = string.ascii_lowercase + string.digits
+UPPER_HEX = "0123456789ABCDEF"  # Tomcat's JSESSIONID alphabet
 VOICE_BRIDGE_ATTEMPTS = 10
 CLIENT_PATH = "/html5client/join"
 # The slides of bbb-web's default presentation (default.pdf), as its thumbnails are titled.
@@ -106,6 +108,8 @@ class SimulatedServer:
         self.faults = Faults()
         self.meetings: dict[str, Meeting] = {}  # by internal ID, in creation order
         self.sessions: dict[str, Session] = {}  # by session token, in join order
+        # HTTP sessions (the JSESSIONID cookie of the client page) -> session tokens opened there
+        self.http_sessions: dict[str, set[str]] = {}
         self.ended: deque[EndedMeeting] = deque(maxlen=1000)
         # end callbacks (meetingEndedURL, meta_endCallbackUrl) the HTTP layer still has to send
         self.outbox: list[str] = []
@@ -221,7 +225,7 @@ class SimulatedServer:
             max_participants=spec.max_participants,
             record=spec.record,
             metadata=dict(spec.metadata),
-            logout_url=spec.logout_url or self._default_logout_url(),
+            logout_url=spec.logout_url or self.default_logout_url(),
             meeting_ended_url=spec.meeting_ended_url,
             guest_policy=spec.guest_policy,
             authenticated_guest=self.properties.authenticated_guest,
@@ -233,9 +237,10 @@ class SimulatedServer:
             free_join=spec.free_join,
             disabled_features=spec.disabled_features,
             chat_texts=dict(spec.chat_texts),
+            allow_requests_without_session=spec.allow_requests_without_session,
         )
 
-    def _default_logout_url(self) -> str:
+    def default_logout_url(self) -> str:
         configured = self.properties.logout_url
         return self.server_url if configured == "default" else configured
 
@@ -365,7 +370,104 @@ class SimulatedServer:
 
     def sign_out(self, session_token: str | None) -> bool:
         """``signOut``: forget the session; the user stays in the meeting until they leave."""
-        return session_token is not None and self.sessions.pop(session_token, None) is not None
+        if session_token is None or self.sessions.pop(session_token, None) is None:
+            return False
+        for tokens in self.http_sessions.values():
+            tokens.discard(session_token)
+        return True
+
+    # --- user sessions (getJoinUrl, learningDashboard, stuns) ---------------------------------
+
+    def user_session(self, session_token: str | None) -> tuple[Meeting, User] | None:
+        """The meeting and user a session token belongs to (UserSessionConstraint), or None."""
+        self.expire()
+        session = self.sessions.get(session_token or "")
+        if session is None:
+            return None
+        meeting = self.meetings[session.internal_meeting_id]
+        return meeting, meeting.users[session.internal_user_id]
+
+    def has_http_session(self, http_session: str | None, session_token: str) -> bool:
+        """bbb-web's ``hasValidSession``: the caller's HTTP session holds the token (the client
+        page put it there), or the token's meeting allows requests without a session."""
+        if session_token in self.http_sessions.get(http_session or "", ()):
+            return True
+        found = self.user_session(session_token)
+        return found is not None and found[0].allow_requests_without_session
+
+    def open_http_session(self, http_session: str | None, session_token: str) -> str:
+        """The client page records the token in the browser's HTTP session, creating one for a
+        browser without; returns the session ID for the cookie."""
+        key = http_session or self._random(UPPER_HEX, 32)
+        self.http_sessions.setdefault(key, set()).add(session_token)
+        return key
+
+    def duplicate_session(
+        self, meeting: Meeting, user_id: str, replaced: str | None
+    ) -> tuple[User, str] | None:
+        """``join`` with ``existingUserID`` (REFERENCE.md §5.2 step 1): a new session token for a
+        user of the meeting, without role or password checks; ``replaced`` (a token of the same
+        user) is dropped.  None when the meeting has no such user."""
+        self.expire()
+        user = meeting.users.get(user_id)
+        if user is None:
+            return None
+        old = self.sessions.get(replaced or "")
+        if old is not None and old.internal_user_id == user.internal_id:
+            self.sign_out(replaced)
+        token = self._random(LOWER_ALPHANUMERIC, 16)
+        self.sessions[token] = Session(token, meeting.internal_id, user.internal_id)
+        return user, token
+
+    def learning_dashboard_data(self, meeting: Meeting) -> str:
+        """The dashboard file akka-apps writes: the meeting and per-user activity, keyed by the
+        external user ID (several joins with one ID are one dashboard user)."""
+        users: dict[str, dict[str, Any]] = {}
+        for user in meeting.users.values():
+            if user.joined_at is None:
+                continue
+            entry = users.setdefault(
+                user.external_id,
+                {
+                    "userKey": user.external_id,
+                    "extId": user.external_id,
+                    "intIds": {},
+                    "name": user.full_name,
+                    "isModerator": False,
+                    "isDialIn": False,
+                    "currentIntId": user.internal_id,
+                    "talk": {"totalTime": 0, "lastTalkStartedOn": 0},
+                    "webcams": [],
+                    "totalOfMessages": 0,
+                },
+            )
+            entry["isModerator"] = entry["isModerator"] or user.role is Role.MODERATOR
+            entry["currentIntId"] = user.internal_id
+            entry["intIds"][user.internal_id] = {
+                "intId": user.internal_id,
+                "registeredOn": user.joined_at,
+                "leftOn": user.left_at or 0,
+                "userLeftFlag": user.presence is Presence.LEFT,
+            }
+            if user.has_video:
+                entry["webcams"].append({"startedOn": user.joined_at, "stoppedOn": 0})
+        data = {
+            "intId": meeting.internal_id,
+            "extId": meeting.meeting_id,
+            "name": meeting.name,
+            "users": users,
+        }
+        return compact_json(data)
+
+    def turn_servers(self, user: User) -> list[TurnServer]:
+        """TURN servers with credentials for one user, valid ``turn_ttl_seconds`` from now."""
+        props = self.properties
+        username, password = turn_credentials(
+            props.turn_secret, user.internal_id, self.now() // 1000, props.turn_ttl_seconds
+        )
+        return [
+            TurnServer(username, password, url, props.turn_ttl_seconds) for url in props.turn_urls
+        ]
 
     def send_chat_message(self, meeting: Meeting, message: str, user_name: str | None) -> None:
         meeting.chat.append(ChatMessage(user_name or "System", message, self.now()))
@@ -501,6 +603,7 @@ class SimulatedServer:
         """Forget every meeting, session and fault (as a freshly installed server)."""
         self.meetings.clear()
         self.sessions.clear()
+        self.http_sessions.clear()
         self.ended.clear()
         self.recordings.clear()
         self._processing.clear()

@@ -52,6 +52,7 @@ class CreateSpec:
     chat_texts: dict[str, str] = field(
         default_factory=dict
     )  # welcome, moderatorOnlyMessage, bannerText
+    allow_requests_without_session: bool = False
 
     @classmethod
     def from_params(cls, params: ApiParams, properties: BbbProperties) -> CreateSpec:
@@ -86,6 +87,9 @@ class CreateSpec:
                 for name in ("welcome", "moderatorOnlyMessage", "bannerText")
                 if params.get(name)
             },
+            allow_requests_without_session=params.flag(
+                "allowRequestsWithoutSession", properties.allow_requests_without_session
+            ),
             disabled_features=frozenset(
                 f.strip() for f in params.get("disabledFeatures", "").split(",") if f.strip()
             ),
@@ -105,6 +109,8 @@ class JoinSpec:
     bot: bool = False
     userdata: dict[str, str] = field(default_factory=dict)
     redirect: bool = True
+    existing_user_id: str | None = None  # getJoinUrl's URLs: another session for this user
+    replace_session_token: str | None = None  # with existing_user_id: the session it replaces
 
     @classmethod
     def from_params(cls, params: ApiParams) -> JoinSpec:
@@ -123,6 +129,8 @@ class JoinSpec:
             bot=params.flag("bot"),
             userdata=params.userdata(),
             redirect=params.flag("redirect", default=True),
+            existing_user_id=_given(params, "existingUserID"),
+            replace_session_token=_given(params, "replaceSessionToken"),
         )
 
 

@@ -345,3 +345,37 @@ async def test_sign_out_reaches_the_server_that_holds_the_session(gateway: Gatew
     assert token not in host.state.sessions
     unknown = await gateway.get(f"{gateway.api}signOut?sessionToken=nope")
     assert unknown.text == "<response><returncode>SUCCESS</returncode></response>"  # as BBB
+
+
+async def test_session_token_calls_find_the_server_that_issued_the_token(gateway: Gateway) -> None:
+    await gateway.get(
+        gateway.alpha(
+            "create",
+            q(
+                name="Sessions",
+                meetingID="s-room",
+                moderatorPW="mp",
+                attendeePW="ap",
+                allowRequestsWithoutSession="true",
+            ),
+        )
+    )
+    joined = await gateway.http.get(
+        gateway.alpha("join", q(fullName="Ada", meetingID="s-room", password="mp")),
+        follow_redirects=True,
+    )
+    token = str(joined.url).split("sessionToken=")[1]
+    host = next(s for s in gateway.fleet.servers if s.state.meetings)
+    join_url = await gateway.get(f"{gateway.api}getJoinUrl?sessionToken={token}")
+    assert join_url.headers["content-type"].startswith("application/json")
+    data = join_url.json()["response"]
+    assert data["returncode"] == "SUCCESS" and data["url"].startswith(host.url + "join?&fullName=")
+    stuns = await gateway.get(f"{gateway.api}stuns?sessionToken={token}")
+    assert "stunServers" in stuns.json()
+    dashboard = await gateway.get(f"{gateway.api}learningDashboard?sessionToken={token}")
+    assert dashboard.json()["response"]["returncode"] == "SUCCESS"
+    direct_invalid = await gateway.get(f"{host.url}getJoinUrl?sessionToken=nope")
+    invalid = await gateway.get(f"{gateway.api}getJoinUrl?sessionToken=nope")
+    assert invalid.text == direct_invalid.text  # BBB's own JSON failure
+    missing = await gateway.get(f"{gateway.api}getJoinUrl")
+    assert missing.json()["response"]["message"] == "You must provide a session token"
