@@ -17,7 +17,14 @@ from starlette.routing import BaseRoute, Route
 
 from bbbfleet.protocol import errors as E
 from bbbfleet.protocol import recordings, responses, sessions, validation
-from bbbfleet.protocol.calls import CALLS, FORM_TYPES, ApiCall, body_type_allowed, media_type
+from bbbfleet.protocol.calls import (
+    CALLS,
+    FORM_TYPES,
+    XML_TYPES,
+    ApiCall,
+    body_type_allowed,
+    media_type,
+)
 from bbbfleet.protocol.checksum import ChecksumResult, verify
 from bbbfleet.protocol.errors import ApiError
 from bbbfleet.protocol.params import ApiParams, ParamsNotUtf8, encode_component, parse_pairs
@@ -153,6 +160,8 @@ def create(server: SimulatedServer, request: ApiRequest) -> Response:
         if refused.error is E.NON_UNIQUE_VOICE_BRIDGE:
             return xml(render_multi_error([(refused.error.key, refused.error.message)]))
         return failure(request, refused.error)
+    if not outcome.duplicate and request.body and media_type(request.content_type) in XML_TYPES:
+        outcome.meeting.create_modules = request.body  # bbb-web keeps the modules document
     notice = E.DUPLICATE_WARNING if outcome.duplicate else None
     return xml(responses.create_xml(server.snapshot(outcome.meeting), notice))
 

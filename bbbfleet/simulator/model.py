@@ -216,6 +216,7 @@ class Meeting:
     chat_texts: dict[str, str] = field(default_factory=dict)  # as given on create
     allow_requests_without_session: bool = False
     documents: list[bytes] = field(default_factory=list)  # insertDocument bodies received
+    create_modules: bytes | None = None  # create's XML body (presentation, clientSettingsOverride)
     breakout_rooms: list[str] = field(default_factory=list)
     users: dict[str, User] = field(default_factory=dict)  # by internal user ID, join order
     has_user_joined: bool = False
@@ -340,6 +341,11 @@ class Meeting:
             "lastUserLeftAt": self.last_user_left_at,
             "users": [user.to_json() for user in self.users.values()],
             "chat": [{"sender": m.sender, "message": m.text, "at": m.at} for m in self.chat],
+            "createModules": (
+                None
+                if self.create_modules is None
+                else self.create_modules.decode(errors="replace")
+            ),
         }
 
 
