@@ -18,7 +18,6 @@ from starlette.routing import BaseRoute, Route
 from bbbfleet.protocol import errors as E
 from bbbfleet.protocol import webhooks as wh
 from bbbfleet.simulator.api import API_PREFIX, injected_fault
-from bbbfleet.simulator.callbacks import send_due_callbacks
 from bbbfleet.simulator.server import SimulatedServer
 from bbbfleet.simulator.webhooks import send_due_events
 
@@ -81,7 +80,6 @@ def _hooks_endpoint(
         ):
             return hooks_answer(wh.hooks_error_xml(E.HOOKS_CHECKSUM))
         body = handler(server, wh.hooks_query_params(raw_query))
-        send_due_callbacks(server)
         send_due_events(server)
         return hooks_answer(body)
 

@@ -533,12 +533,13 @@ class SimulatedServer:
             self.events.recording_started(meeting)
 
     def _leave(self, meeting: Meeting, user: User) -> None:
-        was_presenter = user.is_presenter
+        was_presenter, was_in = user.is_presenter, user.online
         user.presence = Presence.LEFT
         user.left_at = self.now()
         user.is_presenter = user.is_listening_only = False
         user.has_joined_voice = user.has_video = user.is_muted = False
-        self.events.user_left(meeting, user)
+        if was_in:  # a guest leaving the lobby never joined
+            self.events.user_left(meeting, user)
         online = meeting.online_users()
         if not online:
             meeting.last_user_left_at = user.left_at

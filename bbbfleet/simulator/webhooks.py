@@ -122,7 +122,8 @@ class WebhookSender:
                 headers=CALLBACK_HEADERS,
                 timeout=timeout_ms / 1000,
             )
-        except (httpx.HTTPError, ValueError) as exc:
+        except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
+            # A URL that is no URL fails like an unreachable one (node-fetch throws too).
             log.info("webhook %s failed: %r", request.url, exc)
             return False
         return response.is_success or response.status_code == 401

@@ -603,3 +603,26 @@ async def test_no_hooks_no_work(bbb: Bbb, http: httpx.AsyncClient) -> None:
     state = (await http.get(f"{bbb.host.base_url}/_sim/hooks")).json()
     assert state["hooks"] == []
     assert json.dumps(state)  # plain JSON
+
+
+async def test_a_callback_url_that_is_no_url_loses_its_hook(bbb: Bbb) -> None:
+    hook_id = await register(bbb, "not a url")
+    empty_id = await register(bbb, "")
+    await bbb.create("m12")
+    deadline = asyncio.get_running_loop().time() + 5
+    while bbb.host.state.hooks.hooks:
+        assert asyncio.get_running_loop().time() < deadline
+        await asyncio.sleep(0.01)
+    listed = await hooks_call(bbb, "hooks/list")
+    assert hook_id not in listed and empty_id not in listed
+
+
+async def test_a_waiting_guest_who_leaves_never_joined(bbb: Bbb, receiver: Receiver) -> None:
+    await register(bbb, receiver.url("/lobby"))
+    await bbb.create("m13", guestPolicy="ASK_MODERATOR")
+    await bbb.enter("m13", fullName="Gus", role="VIEWER", guest="true", userID="gus")
+    await bbb.control("POST", "meetings/m13/leave", {"userID": "gus"})
+    await bbb.call("end", meetingID="m13")
+    await receiver.wait_for("/lobby", 2)
+    await settled(bbb.host.state)
+    assert receiver.ids("/lobby") == ["meeting-created", "meeting-ended"]
