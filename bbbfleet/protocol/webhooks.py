@@ -26,7 +26,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal
-from urllib.parse import unquote_plus
+from urllib.parse import unquote_to_bytes
 
 from bbbfleet.protocol import errors as E
 from bbbfleet.protocol.checksum import ALGORITHM_BY_LENGTH, ALL_ALGORITHMS
@@ -116,22 +116,21 @@ def _js_bool(value: bool) -> str:
 
 def hooks_query_params(raw_query: bytes | str) -> dict[str, str]:
     """The query as Node's ``url.parse(url, true)`` reads it (``+`` is a space, percent escapes
-    decoded), keeping the first value of a repeated name."""
-    text = raw_query.decode("latin-1") if isinstance(raw_query, bytes) else raw_query
+    decoded as UTF-8), keeping the first value of a repeated name."""
+    raw = raw_query.encode() if isinstance(raw_query, str) else raw_query
     params: dict[str, str] = {}
-    for part in text.split("&"):
+    for part in raw.split(b"&"):
         if not part:
             continue
-        name, _sep, value = part.partition("=")
+        name, _sep, value = part.partition(b"=")
         key = _decode_component(name)
         if key not in params:
             params[key] = _decode_component(value)
     return params
 
 
-def _decode_component(text: str) -> str:
-    raw = text.encode("latin-1", errors="replace").decode("utf-8", errors="replace")
-    return unquote_plus(raw, errors="replace")
+def _decode_component(raw: bytes) -> str:
+    return unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8", errors="replace")
 
 
 def hooks_checksum_valid(
@@ -145,31 +144,29 @@ def hooks_checksum_valid(
     ``method`` is the path after ``/bigbluebutton/api/`` (``hooks/create`` …).  A missing or
     empty checksum fails; so does a length that is not 40/64/96/128 (bbb-webhooks throws there
     and answers HTTP 500, a simulator answers checksumError instead).  Case-sensitive."""
-    query = raw_query.decode("latin-1") if isinstance(raw_query, bytes) else raw_query
-    supplied = hooks_query_params(query).get("checksum")
+    raw = raw_query.encode() if isinstance(raw_query, str) else raw_query
+    supplied = hooks_query_params(raw).get("checksum")
     if not supplied:
         return False
     algorithm = ALGORITHM_BY_LENGTH.get(len(supplied))
     if algorithm is None or algorithm not in set(supported_algorithms):
         return False
-    stripped = hooks_query_without_checksum(query)
-    # The query was read as latin-1 to keep its bytes: hash exactly the bytes received.
-    data = method.encode() + stripped.encode("latin-1", errors="replace") + secret.encode()
+    data = method.encode() + hooks_query_without_checksum(raw) + secret.encode()
     expected = hashlib.new(algorithm, data).hexdigest()
-    return hmac.compare_digest(expected.encode(), supplied.encode("utf-8", errors="replace"))
+    return hmac.compare_digest(expected.encode(), supplied.encode())
 
 
 _CHECKSUM_PATTERNS: Final = (
-    re.compile(r"&checksum=[^&]*"),
-    re.compile(r"checksum=[^&]*&"),
-    re.compile(r"checksum=[^&]*$"),
+    re.compile(rb"&checksum=[^&]*"),
+    re.compile(rb"checksum=[^&]*&"),
+    re.compile(rb"checksum=[^&]*\Z"),  # JavaScript's ``$`` without the m flag
 )
 
 
-def hooks_query_without_checksum(raw_query: str) -> str:
+def hooks_query_without_checksum(raw_query: bytes) -> bytes:
     """The three replacements of bbb-webhooks' ``queryFromUrl``, each on its first match."""
     for pattern in _CHECKSUM_PATTERNS:
-        raw_query = pattern.sub("", raw_query, count=1)
+        raw_query = pattern.sub(b"", raw_query, count=1)
     return raw_query
 
 
@@ -740,7 +737,7 @@ class CallbackForm:
 
 def parse_callback_body(body: bytes | str) -> CallbackForm:
     """The fields of a callback body; raises ValueError when ``event`` is not a JSON array."""
-    params = hooks_query_params(body if isinstance(body, str) else body.decode("latin-1"))
+    params = hooks_query_params(body)
     events = json.loads(params.get("event", ""))
     if not isinstance(events, list):
         raise ValueError("the event field is not a JSON array")

@@ -358,3 +358,15 @@ def test_sha256_callback_checksum() -> None:
     url = wh.callback_url_with_checksum(CALLBACK, checksum)
     assert wh.callback_checksum_valid(url, body, SECRET, "3.4")
     assert not wh.callback_checksum_valid(url, body, SECRET, "3.4", algorithms=["sha1"])
+
+
+def test_checksum_over_the_bytes_received() -> None:
+    """Raw UTF-8 and percent escapes are hashed as sent, never re-encoded."""
+    for query in ("callbackURL=http://h/ü", "callbackURL=http%3A%2F%2Fh%2F%C3%BC+x"):
+        raw = query.encode()
+        checksum = hashlib.sha1(b"hooks/create" + raw + SECRET.encode()).hexdigest()
+        assert wh.hooks_checksum_valid(
+            "hooks/create", raw + f"&checksum={checksum}".encode(), SECRET
+        )
+    params = wh.hooks_query_params(b"callbackURL=http%3A%2F%2Fh%2F%C3%BC+x&bad=%ZZ%FF")
+    assert params == {"callbackURL": "http://h/ü x", "bad": "%ZZ\ufffd"}
