@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from bbbfleet.protocol import webhooks as wh
+from bbbfleet.simulator.callbacks import send_due_callbacks
 from bbbfleet.simulator.hooks import Hook, QueuedEvent
 from bbbfleet.simulator.server import SimulatedServer
 
@@ -66,6 +67,7 @@ class WebhookSender:
         while self.server.hooks.hooks:
             await asyncio.sleep(self.server.hooks.settings.tick_ms / 1000)
             self.server.expire()
+            send_due_callbacks(self.server)  # the end callbacks of meetings that expired
             self.wake()
 
     def _registered(self, hook: Hook) -> bool:

@@ -112,7 +112,7 @@ class Receiver:
 @pytest.fixture
 async def receiver() -> AsyncIterator[Receiver]:
     receiver = Receiver()
-    app = Starlette(routes=[Route("/{path:path}", receiver.handle, methods=["POST"])])
+    app = Starlette(routes=[Route("/{path:path}", receiver.handle, methods=["POST", "GET"])])
     receiver.listener = LoopbackListener(app)
     await receiver.listener.start()
     try:
@@ -543,13 +543,16 @@ async def test_recording_and_expiry_events(
     assert [r.event_id for r in final[-2:]] == ["rap-unpublished", "rap-deleted"]
     assert final[-1].event["data"]["attributes"]["record-id"] == record_id
 
-    # A meeting nobody joins ends by itself after 5 minutes, reported without any API call.
-    await bbb.create("m9")
+    # A meeting nobody joins ends by itself after 5 minutes, reported without any API call
+    # (its end callback goes out too).
+    await bbb.create("m9", meetingEndedURL=receiver.url("/ended"))
     await receiver.wait_for("/rec", len(first) + 7)
     clock.advance(301)
     ended = await receiver.wait_for("/rec", len(first) + 8)
     assert ended[-1].event_id == "meeting-ended"
     assert meeting_of(ended[-1])["external-meeting-id"] == "m9"
+    [end_callback] = await receiver.wait_for("/ended", 1)
+    assert end_callback.query == "recordingmarks=false"
 
 
 async def test_media_events_from_the_control_api(bbb: Bbb, receiver: Receiver) -> None:
