@@ -708,6 +708,14 @@ class CallbackRequest:
     url: str
     body: str
     content_type: str = CALLBACK_CONTENT_TYPE
+    authorization: str | None = None  # ``Bearer <secret>`` with ``auth2_0``
+
+    @property
+    def headers(self) -> dict[str, str]:
+        headers = {"Content-Type": self.content_type}
+        if self.authorization is not None:
+            headers["Authorization"] = self.authorization
+        return headers
 
 
 def build_callback_request(
@@ -719,9 +727,14 @@ def build_callback_request(
     secret: str,
     version: CallbackChecksumVersion = "3.3",
     algorithm: str = "sha1",
+    bearer_auth: bool = False,
 ) -> CallbackRequest:
-    """The request bbb-webhooks sends to deliver one (mapped or raw) event to one hook."""
+    """The request bbb-webhooks sends to deliver one (mapped or raw) event to one hook.  With
+    ``bearer_auth`` (bbb-webhooks' ``auth2_0``) the URL stays as registered and the secret goes
+    in an ``Authorization: Bearer`` header instead of a checksum."""
     body = callback_form_body(domain, event_array_json([event]), timestamp)
+    if bearer_auth:
+        return CallbackRequest(callback_url, body, authorization=f"Bearer {secret}")
     checksum = callback_checksum(callback_url, body, secret, version, algorithm)
     return CallbackRequest(callback_url_with_checksum(callback_url, checksum), body)
 

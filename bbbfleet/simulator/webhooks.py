@@ -32,7 +32,6 @@ from bbbfleet.simulator.server import SimulatedServer
 log = logging.getLogger(__name__)
 # node-fetch v3 (what bbb-webhooks uses) sends these.
 CALLBACK_HEADERS = {
-    "Content-Type": wh.CALLBACK_CONTENT_TYPE,
     "Accept": "*/*",
     "User-Agent": "node-fetch",
 }
@@ -98,6 +97,7 @@ class WebhookSender:
             secret=self.server.secret,
             version=settings.checksum_version,
             algorithm=settings.checksum_algorithm,
+            bearer_auth=settings.auth2_0,
         )
         attempt = 0
         while self._registered(hook):
@@ -121,7 +121,7 @@ class WebhookSender:
             response = await client.post(
                 request.url,
                 content=request.body.encode(),
-                headers=CALLBACK_HEADERS,
+                headers={**CALLBACK_HEADERS, **request.headers},
                 timeout=timeout_ms / 1000,
             )
         except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:

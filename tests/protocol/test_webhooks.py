@@ -370,3 +370,15 @@ def test_checksum_over_the_bytes_received() -> None:
         )
     params = wh.hooks_query_params(b"callbackURL=http%3A%2F%2Fh%2F%C3%BC+x&bad=%ZZ%FF")
     assert params == {"callbackURL": "http://h/ü x", "bad": "%ZZ\ufffd"}
+
+
+def test_bearer_auth_instead_of_a_checksum() -> None:
+    event = wh.meeting_ended_event(INTERNAL, EXTERNAL, 1)
+    request = wh.build_callback_request(
+        CALLBACK, event, domain="d", timestamp=2, secret=SECRET, bearer_auth=True
+    )
+    assert request.url == CALLBACK
+    assert request.headers == {
+        "Content-Type": wh.CALLBACK_CONTENT_TYPE,
+        "Authorization": f"Bearer {SECRET}",
+    }

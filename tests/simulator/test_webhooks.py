@@ -629,3 +629,12 @@ async def test_a_waiting_guest_who_leaves_never_joined(bbb: Bbb, receiver: Recei
     await receiver.wait_for("/lobby", 2)
     await settled(bbb.host.state)
     assert receiver.ids("/lobby") == ["meeting-created", "meeting-ended"]
+
+
+async def test_auth2_0_sends_the_secret_as_bearer_token(bbb: Bbb, receiver: Receiver) -> None:
+    assert (await bbb.control("POST", "hooks", {"auth2_0": True})).status_code == 200
+    await register(bbb, receiver.url("/bearer"))
+    await bbb.create("m14")
+    [r] = await receiver.wait_for("/bearer", 1)
+    assert r.query == ""
+    assert r.headers["authorization"] == f"Bearer {bbb.host.secret}"
