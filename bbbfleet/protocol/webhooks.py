@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import html
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal
-from urllib.parse import unquote_to_bytes
+from urllib.parse import quote, unquote_to_bytes
 
 from bbbfleet.protocol import errors as E
 from bbbfleet.protocol.checksum import ALGORITHM_BY_LENGTH, ALL_ALGORITHMS
@@ -108,6 +109,18 @@ def hooks_list_xml(hooks: Iterable[HookListing]) -> str:
 
 def hooks_destroy_xml() -> str:
     return "<response><returncode>SUCCESS</returncode><removed>true</removed></response>"
+
+
+def hooks_not_found_html(method: str, path: str) -> str:
+    """Express's 404 page (finalhandler), what bbb-webhooks answers to any other path under
+    ``/bigbluebutton/api/hooks`` or another method than GET/HEAD (with ``text/html;
+    charset=utf-8``)."""
+    resource = html.escape(quote(path, safe="/!#$&'()*+,:;=?@[]~-._%"), quote=True)
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        "<title>Error</title>\n</head>\n<body>\n"
+        f"<pre>Cannot {html.escape(method)} {resource}</pre>\n</body>\n</html>\n"
+    )
 
 
 def _js_bool(value: bool) -> str:

@@ -232,7 +232,17 @@ async def test_bad_hooks_input(bbb: Bbb) -> None:
     assert ping.status_code == 200 and ping.text == "bbb-webhooks API up!"
     assert "content-type" not in ping.headers
     post = await bbb.http.post(hooks_url(bbb, "hooks/list"))
-    assert post.status_code == 405
+    assert post.status_code == 404
+    assert "<pre>Cannot POST /bigbluebutton/api/hooks/list</pre>" in post.text
+    unknown = await bbb.http.get(f"{bbb.host.url}hooks/unknown?x=<1>")
+    assert unknown.status_code == 404
+    assert unknown.headers["content-type"] == "text/html; charset=utf-8"
+    assert unknown.text == (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        "<title>Error</title>\n</head>\n<body>\n"
+        "<pre>Cannot GET /bigbluebutton/api/hooks/unknown</pre>\n</body>\n</html>\n"
+    )
+    assert (await bbb.http.get(f"{bbb.host.url}getMeetingsX")).status_code == 404
 
 
 async def test_list_by_meeting_and_permanent_hooks(bbb: Bbb) -> None:
