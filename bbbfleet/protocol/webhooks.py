@@ -714,6 +714,18 @@ def callback_checksum_valid(
     return hmac.compare_digest(expected, checksum.lower())
 
 
+def callback_checksum_version(
+    url: str, body: str, secret: str, algorithms: Iterable[str] = ALL_ALGORITHMS
+) -> CallbackChecksumVersion | None:
+    """Which bbb-webhooks version signed a received callback ("3.4" tried first: its checksum
+    covers the body), or None when neither matches.  ``url`` is the request target exactly as
+    received (scheme and host as registered), not a re-encoded one."""
+    for version in ("3.4", "3.3"):
+        if callback_checksum_valid(url, body, secret, version, algorithms):
+            return version
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class CallbackRequest:
     """One callback POST: where to, and what."""

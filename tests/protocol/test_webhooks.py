@@ -331,6 +331,8 @@ def test_callback_request_matches_example(version: wh.CallbackChecksumVersion) -
     other: wh.CallbackChecksumVersion = "3.4" if version == "3.3" else "3.3"
     assert not wh.callback_checksum_valid(request.url, request.body, SECRET, other)
     assert not wh.callback_checksum_valid(request.url, request.body, "wrong", version)
+    assert wh.callback_checksum_version(request.url, request.body, SECRET) == version
+    assert wh.callback_checksum_version(request.url, request.body, "wrong") is None
     form = wh.parse_callback_body(request.body)
     assert form.domain == "bbb.example.com" and form.timestamp == 1708381155720
     assert form.events == [event]
