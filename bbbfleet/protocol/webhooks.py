@@ -24,6 +24,7 @@ import hmac
 import html
 import json
 import re
+import string
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal
@@ -637,7 +638,7 @@ CallbackChecksumVersion = Literal["3.3", "3.4"]
 CHECKSUM_VERSIONS: Final[tuple[CallbackChecksumVersion, ...]] = ("3.3", "3.4")
 # node-fetch's Content-Type for a URLSearchParams body.
 CALLBACK_CONTENT_TYPE: Final = "application/x-www-form-urlencoded;charset=UTF-8"
-_FORM_SAFE: Final = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789*-._")
+_FORM_SAFE: Final = frozenset((string.ascii_letters + string.digits + "*-._").encode())
 
 
 def form_urlencode(value: str) -> str:
@@ -692,7 +693,7 @@ def split_callback_checksum(url: str) -> tuple[str, str | None]:
     return url[: match.start()], match.group(2)
 
 
-_APPENDED_CHECKSUM: Final = re.compile(r"([?&])checksum=([0-9a-fA-F]*)$")
+_APPENDED_CHECKSUM: Final = re.compile(r"([?&])checksum=([0-9a-fA-F]*)\Z")
 
 
 def callback_checksum_valid(
