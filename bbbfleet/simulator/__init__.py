@@ -4,6 +4,7 @@
 * ``api`` / ``control`` / ``app`` – its BBB API, ``/_sim/`` control API and Starlette apps.
 * ``host.SimulatorHost`` – one server on its own loopback port, which can go down and come back.
 * ``fleet.SimulatedFleet`` / ``run_simulated_fleet`` – several servers, in-process or blocking.
+* ``hooks`` / ``webhooks`` / ``hooks_api`` – bbb-webhooks on each server (``HookSettings``).
 
 Everything BBB-specific about the wire (checksums, validation, rendering) comes from
 ``bbbfleet.protocol``; this package adds what a server does with a valid request.
@@ -12,6 +13,7 @@ Everything BBB-specific about the wire (checksums, validation, rendering) comes 
 from bbbfleet.simulator.app import create_app, create_multi_app
 from bbbfleet.simulator.clock import Clock, ManualClock, system_clock
 from bbbfleet.simulator.fleet import SimulatedFleet, create_fleet_control_app, run_simulated_fleet
+from bbbfleet.simulator.hooks import HookSettings, PermanentHook
 from bbbfleet.simulator.host import SimulatorHost
 from bbbfleet.simulator.listener import LoopbackListener
 from bbbfleet.simulator.model import (
@@ -39,10 +41,12 @@ __all__ = [
     "Faults",
     "GuestPolicy",
     "GuestStatus",
+    "HookSettings",
     "JoinSpec",
     "LoopbackListener",
     "ManualClock",
     "Meeting",
+    "PermanentHook",
     "Presence",
     "Refused",
     "Role",
