@@ -21,11 +21,13 @@ import hashlib
 import json
 import re
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Final
 from urllib.parse import urlencode
 
 import jwt
+from jwt.warnings import InsecureKeyLengthWarning
 
 from bbbfleet.protocol import recording_push
 
@@ -64,13 +66,16 @@ def ready_url(metadata: dict[str, str]) -> str | None:
     return next((metadata[k] for k in READY_KEYS if metadata.get(k)), None)
 
 
+def _jwt(claims: dict[str, Any], secret: str, algorithm: str, **headers: Any) -> str:
+    # BBB signs with its shared secret whatever its length; PyJWT would warn about short ones.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InsecureKeyLengthWarning)
+        return jwt.encode(claims, secret, algorithm=algorithm, headers=headers or None)
+
+
 def recording_ready(url: str, meeting_id: str, record_id: str, secret: str) -> OutgoingPost:
-    token = jwt.encode(
-        {"meeting_id": meeting_id, "record_id": record_id},
-        secret,
-        algorithm="HS256",
-        headers={"typ": None},  # ruby-jwt writes {"alg":"HS256"} only
-    )
+    # ruby-jwt writes the header {"alg":"HS256"} only: no "typ"
+    token = _jwt({"meeting_id": meeting_id, "record_id": record_id}, secret, "HS256", typ=None)
     return OutgoingPost(
         kind="recording-ready",
         url=url,
@@ -191,7 +196,8 @@ def analytics_payload(
 
 
 def analytics(url: str, payload: dict[str, Any], secret: str, now_seconds: int) -> OutgoingPost:
-    token = jwt.encode({"exp": now_seconds + 24 * 3600}, secret, algorithm="HS512")
+    """``now_seconds`` is wall-clock time: the receiver checks ``exp`` against its own clock."""
+    token = _jwt({"exp": now_seconds + 24 * 3600}, secret, "HS512", typ="JWT")
     return OutgoingPost(
         kind="analytics",
         url=url,

@@ -14,6 +14,7 @@ import hashlib
 import heapq
 import random
 import string
+import time
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -784,6 +785,7 @@ class SimulatedServer:
     def recording_archive(self, record_id: str, *, compress: bool = False) -> bytes | None:
         """The recording archive of contract C1 (its published directories as a tar), or None
         when the recording is not published here (or its files are gone)."""
+        self.expire()
         recording = self.recordings.get(record_id)
         if recording is None or not recording.local_files or recording.state != rec.PUBLISHED:
             return None
@@ -876,7 +878,8 @@ class SimulatedServer:
             visits,
             ["default.pdf"],
         )
-        self.posts.append(outgoing.analytics(url, payload, self.secret, self.now() // 1000))
+        # exp is checked against the receiver's clock: wall time, whatever this server's clock
+        self.posts.append(outgoing.analytics(url, payload, self.secret, int(time.time())))
 
     def take_posts(self) -> list[OutgoingPost]:
         """POSTs due now; the caller sends them (push.py)."""

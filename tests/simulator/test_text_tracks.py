@@ -192,7 +192,7 @@ async def test_bad_multipart_and_oversized_uploads(bbb: Bbb, clock: ManualClock)
     url = bbb.url("putRecordingTextTrack", query(recordID=record_id, kind="captions", lang="en"))
     broken = await bbb.http.post(
         url,
-        content=b"--xyz\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\nno end",
+        content=b'--xyz\r\nContent-Disposition: form-data; name="file"\r\n\r\nno end',
         headers={"Content-Type": "multipart/form-data; boundary=xyz"},
     )
     assert broken.status_code == 200
@@ -246,7 +246,9 @@ def test_malformed_locales(text: str) -> None:
 
 
 def test_gson_escapes_html_characters() -> None:
-    assert gson({"a": "<b> & 'c' = d"}) == '{"a":"\\u003cb\\u003e \\u0026 \\u0027c\\u0027 \\u003d d"}'
+    assert (
+        gson({"a": "<b> & 'c' = d"}) == '{"a":"\\u003cb\\u003e \\u0026 \\u0027c\\u0027 \\u003d d"}'
+    )
 
 
 def test_webvtt_conversion() -> None:
