@@ -297,8 +297,8 @@ def recording_archive(
     *,
     compress: bool = False,
 ) -> bytes:
-    """The recording's published directories as one tar: ``<format>/<recordID>/…`` entries,
-    directories before their files, sorted, owned by root with a fixed mtime (the recording's
+    """The recording's published directories as one tar: ``<format>/<recordID>`` and every
+    directory and file below it, directories before their files, sorted, owned by root with a fixed mtime (the recording's
     end), so the same recording always gives the same bytes (and the same sha256)."""
     mtime = recording.end_time // 1000
     buffer = io.BytesIO()
@@ -307,7 +307,9 @@ def recording_archive(
 
         def directory(path: str) -> None:
             parts = path.split("/")
-            for depth in range(1, len(parts) + 1):
+            # from <format>/<recordID> down: the format directory itself is no entry (as
+            # ``tar -C published -c presentation/<recordID>`` makes it)
+            for depth in range(2, len(parts) + 1):
                 name = "/".join(parts[:depth])
                 if name in added:
                     continue

@@ -158,12 +158,8 @@ async def test_the_archive_is_deterministic_and_complete(bbb: Bbb, clock: Manual
     with tarfile.open(fileobj=io.BytesIO(first)) as tar:
         names = tar.getnames()
         assert all(m.uid == 0 and m.gid == 0 for m in tar.getmembers())
-    assert names[:2] == ["presentation", f"presentation/{record_id}"]
-    assert all(
-        n.startswith((f"presentation/{record_id}", f"video/{record_id}"))
-        or n in ("presentation", "video")
-        for n in names
-    )
+    assert names[:2] == [f"presentation/{record_id}", f"presentation/{record_id}/captions.json"]
+    assert all(n.startswith((f"presentation/{record_id}", f"video/{record_id}")) for n in names)
     assert {f"presentation/{record_id}/metadata.xml", f"video/{record_id}/metadata.xml"} <= set(
         names
     )
