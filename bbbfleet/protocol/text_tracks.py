@@ -126,6 +126,8 @@ def invalid_lang(lang: str) -> tuple[str, str]:
 # --- locales ------------------------------------------------------------------------------------
 
 _LANGUAGE = re.compile(r"[a-z]{2,3}")
+_ALPHA_COUNTRY = re.compile(r"[A-Z]{2}")
+_AREA = re.compile(r"\d{3}")
 _COUNTRY = re.compile(r"[A-Z]{2}|\d{3}")
 _VARIANT_TAG = re.compile(r"[0-9a-zA-Z]{5,8}|\d[0-9a-zA-Z]{3}")
 
@@ -143,9 +145,10 @@ class Locale:
     def language_tag(self) -> str:
         """``Locale.toLanguageTag``: ``en-US``; a variant that is no BCP 47 subtag goes into a
         private use ``x-lvariant`` part, as Java does."""
-        parts = [self.language or "und"]
+        # the Locale constructor lower-cases the language and upper-cases the country
+        parts = [self.language.lower() or "und"]
         if self.country:
-            parts.append(self.country)
+            parts.append(self.country.upper())
         if self.variant:
             subtags = self.variant.replace("_", "-").split("-")
             if all(_VARIANT_TAG.fullmatch(v) for v in subtags):
@@ -157,24 +160,36 @@ class Locale:
     def display_language(self) -> str:
         """``getDisplayLanguage()`` in an English JVM: the language's English name, or the
         code itself where Java has none."""
-        return LANGUAGE_NAMES.get(self.language, self.language)
+        language = self.language.lower()
+        return LANGUAGE_NAMES.get(language, language)
 
 
 def to_locale(text: str) -> Locale:
     """commons-lang3 ``LocaleUtils.toLocale`` (3.12+): ``ll``, ``ll_CC``, ``ll-CC``,
-    ``ll_CC_variant``, ``ll__variant``, ``_CC`` …; anything else is malformed."""
+    ``ll_CC_variant``, ``ll__variant``, ``_CC``, ``_CC_variant``; anything else is malformed."""
     if "#" in text or len(text) < 2:
         raise MalformedLocale(text)
     if text[0] in "_-":
-        return _country_only(text)
+        # "_GB" or "_GB_variant": a country of two upper-case letters right after
+        if len(text) < 3 or not (text[1].isupper() and text[2].isupper()):
+            raise MalformedLocale(text)
+        if len(text) == 3:
+            return Locale("", text[1:3])
+        if len(text) < 5 or text[3] != text[0]:
+            raise MalformedLocale(text)
+        return Locale("", text[1:3], text[4:])
     if _LANGUAGE.fullmatch(text):
         return Locale(text)
     separator = "_" if "_" in text else "-"
     segments = text.split(separator)
     language = segments[0]
     if len(segments) == 2:
-        if _LANGUAGE.fullmatch(language) and _COUNTRY.fullmatch(segments[1]):
-            return Locale(language, segments[1])
+        country = segments[1]
+        # Java's precedence: (language and two-letter country) or a numeric area code
+        if (_LANGUAGE.fullmatch(language) and _ALPHA_COUNTRY.fullmatch(country)) or (
+            _AREA.fullmatch(country)
+        ):
+            return Locale(language, country)
     elif len(segments) == 3:
         country, variant = segments[1], segments[2]
         if (
@@ -184,24 +199,6 @@ def to_locale(text: str) -> Locale:
         ):
             return Locale(language, country, variant)
     raise MalformedLocale(text)
-
-
-def _country_only(text: str) -> Locale:
-    # "_GB", "_GB_variant", "__variant"
-    if len(text) < 3:
-        raise MalformedLocale(text)
-    if text[1] == text[0]:
-        if len(text) < 4:
-            raise MalformedLocale(text)
-        return Locale("", "", text[2:])
-    country = text[1:3]
-    if not _COUNTRY.fullmatch(country):
-        raise MalformedLocale(text)
-    if len(text) == 3:
-        return Locale("", country)
-    if len(text) < 5 or text[3] != text[0]:
-        raise MalformedLocale(text)
-    return Locale("", country, text[4:])
 
 
 LANGUAGE_NAMES: Final = {

@@ -232,6 +232,9 @@ async def test_text_track_urls_need_a_token(bbb: Bbb, clock: ManualClock) -> Non
         ("fil", "fil", "Filipino"),
         ("es_419", "es-419", "Spanish"),
         ("xx", "xx", "xx"),
+        ("_GB", "und-GB", ""),
+        ("EN_419", "en-419", "English"),
+        ("-GB-scouse", "und-GB-scouse", ""),
     ],
 )
 def test_locales_like_commons_lang3(text: str, tag: str, label: str) -> None:
@@ -239,7 +242,9 @@ def test_locales_like_commons_lang3(text: str, tag: str, label: str) -> None:
     assert (locale.language_tag(), locale.display_language()) == (tag, label)
 
 
-@pytest.mark.parametrize("text", ["e", "EN", "en_us", "en_US_x_", "en-US_x", "en#x", "1234"])
+@pytest.mark.parametrize(
+    "text", ["e", "EN", "en_us", "en_US_x_", "en-US_x", "en#x", "1234", "__POSIX", "_gb", "_GB-x"]
+)
 def test_malformed_locales(text: str) -> None:
     with pytest.raises(MalformedLocale):
         to_locale(text)
