@@ -130,6 +130,7 @@ _ALPHA_COUNTRY = re.compile(r"[A-Z]{2}")
 _AREA = re.compile(r"\d{3}")
 _COUNTRY = re.compile(r"[A-Z]{2}|\d{3}")
 _VARIANT_TAG = re.compile(r"[0-9a-zA-Z]{5,8}|\d[0-9a-zA-Z]{3}")
+_PRIVATE_TAG = re.compile(r"[0-9a-zA-Z]{1,8}")
 
 
 class MalformedLocale(ValueError):
@@ -143,18 +144,22 @@ class Locale:
     variant: str = ""
 
     def language_tag(self) -> str:
-        """``Locale.toLanguageTag``: ``en-US``; a variant that is no BCP 47 subtag goes into a
-        private use ``x-lvariant`` part, as Java does."""
+        """``Locale.toLanguageTag``: ``en-US``.  Leading well-formed variant subtags are kept,
+        the rest goes into a private use ``x-lvariant`` part when every piece is 1-8 letters or
+        digits, and is dropped otherwise (so ``en__../x`` is plain ``en``)."""
         # the Locale constructor lower-cases the language and upper-cases the country
         parts = [self.language.lower() or "und"]
         if self.country:
             parts.append(self.country.upper())
         if self.variant:
             subtags = self.variant.replace("_", "-").split("-")
-            if all(_VARIANT_TAG.fullmatch(v) for v in subtags):
-                parts += subtags
-            else:
-                parts += ["x", "lvariant", *subtags]
+            kept = 0
+            while kept < len(subtags) and _VARIANT_TAG.fullmatch(subtags[kept]):
+                kept += 1
+            parts += subtags[:kept]
+            rest = subtags[kept:]
+            if rest and all(_PRIVATE_TAG.fullmatch(v) for v in rest):
+                parts += ["x", "lvariant", *rest]
         return "-".join(parts)
 
     def display_language(self) -> str:

@@ -163,6 +163,7 @@ async def test_put_errors_in_bbb_order(bbb: Bbb, clock: ManualClock) -> None:
         ("lang", "en/../../x", "invalidLang"),
         ("lang", "en_US/..", "invalidLang"),
         ("recordID", "../presentation", "noRecordings"),
+        ("lang", "en__../../x", "upload_text_track_success"),  # Java drops that variant
     ],
 )
 async def test_traversal_is_refused(
@@ -175,6 +176,12 @@ async def test_traversal_is_refused(
         files={"file": ("t.vtt", VTT, "text/vtt")},
     )
     assert json.loads(response.text)["response"]["messageKey"] == key
+    clock.advance(DELAY)
+    bbb.host.state.expire()
+    stored = bbb.host.state.text_tracks.captions.get(record_id, [])
+    assert [t.filename for t in stored] == (
+        ["subtitles_en.vtt"] if key.startswith("upload") else []
+    )
 
 
 async def test_unpublished_recordings_take_tracks_deleted_ones_do_not(
@@ -234,6 +241,8 @@ async def test_text_track_urls_need_a_token(bbb: Bbb, clock: ManualClock) -> Non
         ("xx", "xx", "xx"),
         ("_GB", "und-GB", ""),
         ("EN_419", "en-419", "English"),
+        ("en__../../x", "en", "English"),
+        ("en_US_x", "en-US-x-lvariant-x", "English"),
         ("-GB-scouse", "und-GB-scouse", ""),
     ],
 )
