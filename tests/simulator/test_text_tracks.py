@@ -269,3 +269,20 @@ def test_webvtt_conversion() -> None:
     assert to_webvtt(VTT) == VTT
     assert to_webvtt(b"no cues here") is None
     assert to_webvtt(b"\xff\xfe") is None
+
+
+async def test_captions_directory_lifetime(bbb: Bbb, clock: ManualClock) -> None:
+    """No captions directory while processing; it outlives deletion of the recording."""
+    await bbb.create("captions-room", record="true")
+    await bbb.enter("captions-room", role="viewer")
+    await bbb.call("end", meetingID="captions-room")
+    (recording,) = bbb.host.state.recordings.values()
+    record_id = recording.record_id
+    processing = await tracks(bbb, record_id)
+    assert json.loads(processing.text)["response"]["messageKey"] == "noRecordings"
+    clock.advance(BbbProperties().recording_delay_seconds)
+    assert "upload_text_track_success" in (await put(bbb, record_id)).text
+    await bbb.call("deleteRecordings", recordID=record_id)
+    clock.advance(DELAY)
+    listed = json.loads((await tracks(bbb, record_id)).text)["response"]
+    assert [t["lang"] for t in listed["tracks"]] == ["en-US"]
