@@ -15,6 +15,7 @@ from bbbfleet.gateway.backends import BackendClient
 from bbbfleet.gateway.callbacks import ENDED_PATH, EndCallbacks
 from bbbfleet.gateway.directory import Directory
 from bbbfleet.gateway.meetings import Clock, MeetingService, wall_clock_ms
+from bbbfleet.gateway.recordings import RecordingService
 from bbbfleet.gateway.sessions import SessionRouter
 from bbbfleet.gateway.web import Gateway
 from bbbfleet.recordings.index import RecordingIndex
@@ -36,7 +37,12 @@ def create_app(settings: Settings, clock: Clock = wall_clock_ms) -> Starlette:
     meetings = MeetingService(store, backends, directory, settings, callbacks, clock)
     poller = Poller(store, backends, settings, clock, on_change=directory.invalidate)
     recording_index = RecordingIndex(store, backends, settings, clock)
-    gateway = Gateway(settings, directory, meetings, SessionRouter(backends, directory))
+    recording_service = RecordingService(
+        store, backends, directory, settings, recording_index, clock
+    )
+    gateway = Gateway(
+        settings, directory, meetings, SessionRouter(backends, directory), recording_service
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
