@@ -39,7 +39,7 @@ def index(gw: Gateway) -> RecordingIndex:
 async def record(gw: Gateway, meeting_id: str, tenant: str = "alpha", **meta: str) -> None:
     """A recorded meeting with one attendee, ended."""
     sign = gw.alpha if tenant == "alpha" else gw.beta
-    params = {"meetingID": meeting_id, "name": f"Room {meeting_id}", "record": "true"}
+    params = {"meetingID": meeting_id, "name": f"Room {meeting_id[:40]}", "record": "true"}
     params.update({f"meta_{k}": v for k, v in meta.items()})
     created = await gw.get(sign("create", q(**params)))
     assert "<returncode>SUCCESS</returncode>" in created.text, created.text
@@ -314,3 +314,16 @@ async def test_central_recordings_play_from_the_gateway(gateway: Gateway) -> Non
 def test_block_rendering_is_the_protocol_renderer() -> None:
     # guard: the gateway renders with the same function the simulator uses
     assert recording_block.__module__ == "bbbfleet.protocol.recordings"
+
+
+async def test_long_meeting_ids_map_back_after_the_meeting_is_gone(gateway: Gateway) -> None:
+    gw = gateway
+    long_id = "L" * 254  # bf1-L… would exceed 256 characters: hashed, bf1-h-<sha256>
+    await record(gw, long_id)
+    assert await gw.store.meetings.get(1, long_id) is None  # ended: the meeting row is gone
+    await index(gw).poll_once()
+    (record_id,) = await ids(gw, q(meetingID=long_id))
+    body = (await gw.get(gw.alpha("getRecordings", q(recordID=record_id)))).text
+    assert f"<meetingID>{long_id}</meetingID>" in body
+    assert f"<meetingId>{long_id}</meetingId>" in body
+    assert "bf1-h-" not in body
