@@ -89,6 +89,7 @@ class RecordingIndex:
         self.settings = settings
         self.clock = clock
         self.leadership = Leadership(store.db, RECORDINGS_POLLER_LOCK)
+        self._analysed_count: int | None = None  # index size at the last planner statistics
         self._semaphore = asyncio.Semaphore(settings.poll_concurrency)
 
     # --- one server ----------------------------------------------------------------------------
@@ -230,6 +231,15 @@ class RecordingIndex:
                 log.exception("recordings of %s not read", server.name)
                 return repr(exc)
 
+    async def keep_statistics(self) -> None:
+        """Refresh the planner statistics when the index changed size by a tenth (and at the
+        first cycle of the process)."""
+        count = await self.store.recordings.count()
+        last = self._analysed_count
+        if last is None or abs(count - last) > max(100, last // 10):
+            await self.store.recordings.optimize()
+            self._analysed_count = count
+
     async def run(self) -> None:
         """Index forever (the gateway's lifespan runs this as a task)."""
         try:
@@ -237,6 +247,7 @@ class RecordingIndex:
                 try:
                     if await self.leadership.acquire():
                         await self.poll_once()
+                        await self.keep_statistics()
                 except Exception:
                     log.exception("recording index cycle failed")
                 await asyncio.sleep(self.settings.recordings_poll_interval)

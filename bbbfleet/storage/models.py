@@ -133,6 +133,11 @@ class RoomRow(Base):
     updated_ms: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+# Prefix filters are index range scans, which need byte order: PostgreSQL's default collation
+# ignores punctuation such as "-" at first level; SQLite's BINARY already is byte order.
+BYTE_ORDERED_128 = String(128).with_variant(String(128, collation="C"), "postgresql")
+
+
 class RecordingRow(Base):
     """One recording of a tenant, as the index last saw it on its server (or stored centrally).
 
@@ -147,7 +152,7 @@ class RecordingRow(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    record_id: Mapped[str] = mapped_column(String(128), unique=True)
+    record_id: Mapped[str] = mapped_column(BYTE_ORDERED_128, unique=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
     meeting_id: Mapped[str] = mapped_column(String(512))  # the tenant's meetingID
     backend_meeting_id: Mapped[str] = mapped_column(String(512))
@@ -177,7 +182,7 @@ class RecordingMetaRow(Base):
     )
     tenant_id: Mapped[int] = mapped_column(Integer)
     key: Mapped[str] = mapped_column(String(255))
-    value_head: Mapped[str] = mapped_column(String(128))
+    value_head: Mapped[str] = mapped_column(BYTE_ORDERED_128)
     value: Mapped[str] = mapped_column(Text)
 
 

@@ -19,10 +19,12 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Row,
+    and_,
     delete,
     func,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.exc import IntegrityError
@@ -255,7 +257,7 @@ def _meta_condition(conn: Connection, tenant_id: int | None, key: str, pattern: 
         prefix = pattern[:-1]
         if prefix:
             head = prefix[:VALUE_HEAD]
-            where.append(func.substr(recording_meta.c.value_head, 1, len(head)) == head)
+            where += _starts_with(recording_meta.c.value_head, head)
             where.append(func.substr(value, 1, len(prefix)) == prefix)
     else:
         where.append(recording_meta.c.value_head == pattern[:VALUE_HEAD])
@@ -270,12 +272,7 @@ def _where(conn: Connection, selection: RecordingFilter) -> list[Any]:
     if selection.record_prefixes:
         where.append(
             or_(
-                *(
-                    recordings.c.record_id == p
-                    if _looks_complete(p)
-                    else func.substr(recordings.c.record_id, 1, len(p)) == p
-                    for p in selection.record_prefixes
-                )
+                *(and_(*_starts_with(recordings.c.record_id, p)) for p in selection.record_prefixes)
             )
         )
     elif selection.meeting_ids:
@@ -289,11 +286,17 @@ def _where(conn: Connection, selection: RecordingFilter) -> list[Any]:
     return where
 
 
-def _looks_complete(prefix: str) -> bool:
-    """A whole record ID (``<sha1>-<13-digit ms>``): as a prefix it can only match itself for
-    the next 250 years, so the unique index answers it."""
-    head, _, tail = prefix.partition("-")
-    return len(head) == 40 and len(tail) == 13 and tail.isdigit()
+def _starts_with(column: Any, prefix: str) -> list[Any]:
+    """``column`` starts with ``prefix``: an index range (byte-ordered column) plus the exact
+    test.  U+10FFFF is the largest code point, so every extension of ``prefix`` sorts below."""
+    return [
+        column >= prefix,
+        column < prefix + _TOP,
+        func.substr(column, 1, len(prefix)) == prefix,
+    ]
+
+
+_TOP: Final = "\U0010ffff"
 
 
 def meeting_hash(meeting_id: str) -> str:
@@ -389,6 +392,25 @@ class RecordingStore:
             return None
 
         return await self.db.read(run)
+
+    async def count(self) -> int:
+        query = select(func.count()).select_from(recordings)
+        return int(await self.db.read(lambda conn: conn.execute(query).scalar_one()))
+
+    async def optimize(self) -> None:
+        """Refresh the query planner's statistics of the index tables.  Without them SQLite
+        walks a tenant's recordings in start order instead of using the meetingID or metadata
+        index (measured: 45 ms instead of 0.2 ms at 100,000 recordings).  On SQLite a sample
+        of 10,000 rows per index is enough and takes about 15 ms; PostgreSQL's autovacuum
+        does this by itself, an explicit ANALYZE just makes it current."""
+
+        def run(conn: Connection) -> None:
+            if conn.dialect.name == "sqlite":
+                conn.execute(text("PRAGMA analysis_limit=10000"))
+            conn.execute(text("ANALYZE recordings"))
+            conn.execute(text("ANALYZE recording_meta"))
+
+        await self.db.write(run)
 
     # --- writes --------------------------------------------------------------------------------
 

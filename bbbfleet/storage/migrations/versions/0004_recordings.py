@@ -14,12 +14,17 @@ down_revision = "0003"
 branch_labels = None
 depends_on = None
 
+# byte order for prefix range scans (PostgreSQL's default collation is not)
+BYTE_ORDERED_128 = sa.String(length=128).with_variant(
+    sa.String(length=128, collation="C"), "postgresql"
+)
+
 
 def upgrade() -> None:
     op.create_table(
         "recordings",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("record_id", sa.String(length=128), nullable=False),
+        sa.Column("record_id", BYTE_ORDERED_128, nullable=False),
         sa.Column("tenant_id", sa.Integer(), nullable=False),
         sa.Column("meeting_id", sa.String(length=512), nullable=False),
         sa.Column("backend_meeting_id", sa.String(length=512), nullable=False),
@@ -67,7 +72,7 @@ def upgrade() -> None:
         sa.Column("recording_id", sa.Integer(), nullable=False),
         sa.Column("tenant_id", sa.Integer(), nullable=False),
         sa.Column("key", sa.String(length=255), nullable=False),
-        sa.Column("value_head", sa.String(length=128), nullable=False),
+        sa.Column("value_head", BYTE_ORDERED_128, nullable=False),
         sa.Column("value", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(
             ["recording_id"],
