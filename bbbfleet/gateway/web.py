@@ -228,11 +228,11 @@ def before_checksum(call: str, params: ApiParams) -> Answer | None:
         if not params.get("recordID"):
             return Failure(E.MISSING_PARAM_RECORD_ID)
     if call == "putRecordingTextTrack":
-        for name, error in (
-            ("checksum", text_tracks.PUT_MISSING_CHECKSUM),
-            ("recordID", text_tracks.PUT_MISSING_RECORD_ID),
+        for name, (key, message) in (
+            ("checksum", text_tracks.MISSING_CHECKSUM),
+            ("recordID", text_tracks.MISSING_RECORD_ID),
         ):
             if not params.get(name):
-                body = text_tracks.put_failed_json(error.key, error.message)
+                body = text_tracks.put_error_json(key, message)
                 return Document(body, media_type=JSON_MEDIA_TYPE)
     return None
