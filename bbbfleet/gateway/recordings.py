@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterable, Callable, Sequence
 from dataclasses import replace
 from enum import Enum
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -280,9 +280,11 @@ class RecordingService:
         tenant: Tenant,
         params: ApiParams,
         query: RawQuery,
-        body: bytes,
+        body: bytes | AsyncIterable[bytes],
         content_type: str | None,
     ) -> Answer:
+        """The upload (bytes, or a stream read only once the recording is known to be the
+        tenant's) goes to the recording's server unchanged."""
         record_id = params["recordID"].strip()
         owned = await self._owned_server(tenant, record_id)
         if owned is None or owned[1] is None:

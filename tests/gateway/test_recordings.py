@@ -358,8 +358,34 @@ async def test_text_tracks_go_to_the_recordings_server(gateway: Gateway) -> None
     )
     assert bad.text == example("putRecordingTextTrack-invalidKind.json")
     # an upload larger than max_text_track_bytes never reaches the server
+    gw.settings.max_text_track_bytes = 200_000  # the gateway's own settings object
     large = await gw.http.post(
         gw.alpha("putRecordingTextTrack", q(recordID=record_id, kind="captions", lang="de")),
         files={"file": ("big.vtt", b"x" * (gw.settings.max_text_track_bytes + 1), "text/vtt")},
     )
     assert "<messageKey>requestTooLarge</messageKey>" in large.text
+    # streamed without a length (chunked): cut off while passing it on
+    boundary = "bbbfleetboundary"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.vtt"\r\n'
+        "Content-Type: text/vtt\r\n\r\nWEBVTT\n\n"
+    ).encode()
+
+    async def chunks(total: int) -> AsyncIterator[bytes]:
+        yield head
+        for _ in range(total // 65536 + 1):
+            yield b"x" * 65536
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    chunked = await gw.http.post(
+        gw.alpha("putRecordingTextTrack", q(recordID=record_id, kind="captions", lang="de")),
+        content=chunks(gw.settings.max_text_track_bytes),
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert "<messageKey>requestTooLarge</messageKey>" in chunked.text
+    small = await gw.http.post(
+        gw.alpha("putRecordingTextTrack", q(recordID=record_id, kind="captions", lang="de")),
+        content=chunks(10),
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert small.json()["response"]["messageKey"] == "upload_text_track_success", small.text
