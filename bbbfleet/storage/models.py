@@ -171,10 +171,23 @@ class RecordingRow(Base):
 
 class RecordingMetaRow(Base):
     """One metadata key of a recording, for indexed ``meta_*`` filters (``value_head`` is the
-    first 128 characters: long values stay out of the B-tree)."""
+    first 128 characters: long values stay out of the B-tree), with copies of the recording's
+    state, start time and listing so one filter is answered from this index alone."""
 
     __tablename__ = "recording_meta"
-    __table_args__ = (Index("ix_recording_meta_lookup", "tenant_id", "key", "value_head"),)
+    __table_args__ = (
+        # covering for one meta_* filter: match, state and listing, in start order
+        Index(
+            "ix_recording_meta_lookup",
+            "tenant_id",
+            "key",
+            "value_head",
+            "start_time",
+            "recording_id",
+            "state",
+            "listed",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     recording_id: Mapped[int] = mapped_column(
@@ -184,6 +197,10 @@ class RecordingMetaRow(Base):
     key: Mapped[str] = mapped_column(String(255))
     value_head: Mapped[str] = mapped_column(BYTE_ORDERED_128)
     value: Mapped[str] = mapped_column(Text)
+    # copies of the recording's columns, so one meta_* filter needs no recordings row
+    state: Mapped[str] = mapped_column(String(16))
+    start_time: Mapped[int] = mapped_column(BigInteger, default=0)
+    listed: Mapped[bool] = mapped_column(Boolean, default=True)  # not gone, or stored centrally
 
 
 # Core table handles for the query modules (typed as Table, not the declarative FromClause).

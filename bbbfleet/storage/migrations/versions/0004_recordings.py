@@ -74,6 +74,9 @@ def upgrade() -> None:
         sa.Column("key", sa.String(length=255), nullable=False),
         sa.Column("value_head", BYTE_ORDERED_128, nullable=False),
         sa.Column("value", sa.Text(), nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("start_time", sa.BigInteger(), nullable=False),
+        sa.Column("listed", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
             ["recording_id"],
             ["recordings.id"],
@@ -87,7 +90,9 @@ def upgrade() -> None:
             batch_op.f("ix_recording_meta_recording_id"), ["recording_id"], unique=False
         )
         batch_op.create_index(
-            "ix_recording_meta_lookup", ["tenant_id", "key", "value_head"], unique=False
+            "ix_recording_meta_lookup",
+            ["tenant_id", "key", "value_head", "start_time", "recording_id", "state", "listed"],
+            unique=False,
         )
 
 
