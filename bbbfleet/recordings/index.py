@@ -42,6 +42,7 @@ BACKEND_ID: Final = re.compile(r"bf(\d+)-(.*)", re.DOTALL)
 HASHED: Final = re.compile(r"h-[0-9a-f]{64}")
 METADATA_MEETING_ID: Final = "meetingId"  # the key bbb-web adds at create
 _IDS_PER_CALL: Final = 50  # recordIDs per getRecordings (keeps the URL short)
+LIST_TIMEOUT: Final = 60.0  # seconds for one unpaginated list of a server's recordings
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,9 +136,9 @@ class RecordingIndex:
         return len(snapshots)
 
     async def _get_recordings(
-        self, server: Server, query: RawQuery
+        self, server: Server, query: RawQuery, timeout: float | None = None
     ) -> tuple[list[RecordingSnapshot], int | None]:
-        text = await self.backends.call(server, "getRecordings", query)
+        text = await self.backends.call(server, "getRecordings", query, timeout=timeout)
         try:
             page = parse_get_recordings(text)
         except UnreadableRecordings as exc:
@@ -150,6 +151,11 @@ class RecordingIndex:
         for marking recordings gone) only if every page reported the same total and the pages
         held that many distinct recordings."""
         by_id: dict[str, RecordingSnapshot] = {}
+        page_size = self.settings.recordings_page_size
+        if page_size == 0:  # the whole list in one request
+            everything = RawQuery([]).replace("state", "any")
+            found, _total = await self._get_recordings(server, everything, LIST_TIMEOUT)
+            return found, True
         totals: set[int] = set()
         offset = 0
         while True:
@@ -157,7 +163,7 @@ class RecordingIndex:
                 RawQuery([])
                 .replace("state", "any")
                 .replace("offset", str(offset))
-                .replace("limit", str(MAX_LIMIT))
+                .replace("limit", str(min(page_size, MAX_LIMIT)))
             )
             found, total = await self._get_recordings(server, query)
             if total is None:  # noRecordings: nothing (left) to list

@@ -4,6 +4,7 @@ after an index poll, getRecordings is answered from the index exactly like BBB, 
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import re
 from collections.abc import AsyncIterator
@@ -389,3 +390,24 @@ async def test_text_tracks_go_to_the_recordings_server(gateway: Gateway) -> None
         headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
     )
     assert small.json()["response"]["messageKey"] == "upload_text_track_success", small.text
+
+
+async def test_the_gateway_indexes_by_itself(database_url: str) -> None:
+    """With the poller on, the recording index runs in the gateway's lifespan (here: whole
+    lists in one request, ``recordings_page_size=0``)."""
+    gw = await start_gateway(
+        database_url, poller=True, recordings_poll_interval=0.05, recordings_page_size=0
+    )
+    try:
+        for sim in gw.fleet.servers:
+            sim.state.properties = dataclasses.replace(
+                sim.state.properties, recording_delay_seconds=0
+            )
+        await record(gw, "room-1")
+        for _ in range(100):
+            if await ids(gw, ""):
+                break
+            await asyncio.sleep(0.05)
+        assert len(await ids(gw, "")) == 1
+    finally:
+        await stop_gateway(gw)
