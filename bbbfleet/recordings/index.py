@@ -65,13 +65,26 @@ def split_backend_id(backend_meeting_id: str) -> tuple[int, str] | None:
     return None if match is None else (int(match.group(1)), match.group(2))
 
 
-def to_tenant(snapshot: RecordingSnapshot, backend_id: str, meeting_id: str) -> RecordingSnapshot:
+MetadataValue = Callable[[str, str], str]  # (key, backend value) → what the tenant sees
+
+
+def same_value(_key: str, value: str) -> str:
+    return value
+
+
+def to_tenant(
+    snapshot: RecordingSnapshot,
+    backend_id: str,
+    meeting_id: str,
+    translate: MetadataValue = same_value,
+) -> RecordingSnapshot:
     """The recording as its tenant sees it: its own meetingID everywhere bbb-web wrote the
-    backend's."""
+    backend's, other metadata values through ``translate`` (e.g. the gateway's relay URLs
+    back to the tenant's own callback URLs)."""
     metadata = snapshot.metadata
     if metadata is not None:
         metadata = tuple(
-            (k, meeting_id if k == METADATA_MEETING_ID and v == backend_id else v)
+            (k, meeting_id if k == METADATA_MEETING_ID and v == backend_id else translate(k, v))
             for k, v in metadata
         )
     return replace(snapshot, meeting_id=meeting_id, metadata=metadata)
@@ -84,11 +97,13 @@ class RecordingIndex:
         backends: BackendClient,
         settings: Settings,
         clock: Callable[[], int],
+        metadata_value: MetadataValue = same_value,
     ) -> None:
         self.store = store
         self.backends = backends
         self.settings = settings
         self.clock = clock
+        self.metadata_value = metadata_value
         self.leadership = Leadership(store.db, RECORDINGS_POLLER_LOCK)
         self._analysed_count: int | None = None  # index size at the last planner statistics
         self._semaphore = asyncio.Semaphore(settings.poll_concurrency)
@@ -192,7 +207,9 @@ class RecordingIndex:
                     meeting_id=owner.meeting_id,
                     backend_meeting_id=snapshot.meeting_id,
                     server_id=server.id,
-                    snapshot=to_tenant(snapshot, snapshot.meeting_id, owner.meeting_id),
+                    snapshot=to_tenant(
+                        snapshot, snapshot.meeting_id, owner.meeting_id, self.metadata_value
+                    ),
                 )
             )
         if entries:
