@@ -566,7 +566,6 @@ class RecordingStore:
                 "start_time": snapshot.start_time,
                 "snapshot": text,
                 "meta": meta,
-                "block": recording_block(snapshot),
                 "updated_ms": now_ms,
                 "gone_ms": None,
             }
@@ -580,6 +579,7 @@ class RecordingStore:
                         meeting_id=entry.meeting_id,
                         backend_meeting_id=entry.backend_meeting_id,
                         location=BACKEND,
+                        block=recording_block(snapshot),
                         **values,
                     )
                     .returning(recordings.c.id)
@@ -606,7 +606,11 @@ class RecordingStore:
             )
             if unchanged:
                 continue
-            conn.execute(update(recordings).where(recordings.c.id == pk).values(**values))
+            conn.execute(
+                update(recordings)
+                .where(recordings.c.id == pk)
+                .values(block=recording_block(snapshot), **values)
+            )
             # rewritten whenever the recording changed: they carry its state and listing too
             _write_meta(conn, pk, tenant_id, snapshot.metadata, snapshot.state, snapshot.start_time)
             written += 1
