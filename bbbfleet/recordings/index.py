@@ -42,6 +42,7 @@ BACKEND_ID: Final = re.compile(r"bf(\d+)-(.*)", re.DOTALL)
 HASHED: Final = re.compile(r"h-[0-9a-f]{64}")
 METADATA_MEETING_ID: Final = "meetingId"  # the key bbb-web adds at create
 _IDS_PER_CALL: Final = 50  # recordIDs per getRecordings (keeps the URL short)
+_WRITE_BATCH: Final = 100  # recordings per index transaction
 LIST_TIMEOUT: Final = 60.0  # seconds for one unpaginated list of a server's recordings
 
 
@@ -212,8 +213,11 @@ class RecordingIndex:
                     ),
                 )
             )
-        if entries:
-            await self.store.recordings.upsert(entries, self.clock())
+        # in small transactions: on SQLite a write runs on the event loop, and a first pass
+        # over a big server must not stall the joins (about 0.6 ms per new recording)
+        for start in range(0, len(entries), _WRITE_BATCH):
+            await self.store.recordings.upsert(entries[start : start + _WRITE_BATCH], self.clock())
+            await asyncio.sleep(0)
 
     async def owner(self, backend_meeting_id: str, tenant_ids: set[int]) -> Owner | None:
         """Whose recording this is, from the backend meetingID."""
