@@ -214,7 +214,7 @@ class RecordingIndex:
                 )
             )
         # in small transactions: on SQLite a write runs on the event loop, and a first pass
-        # over a big server must not stall the joins (about 0.6 ms per new recording)
+        # over a big server must not stall the joins (about 0.3 ms per new recording)
         for start in range(0, len(entries), _WRITE_BATCH):
             await self.store.recordings.upsert(entries[start : start + _WRITE_BATCH], self.clock())
             await asyncio.sleep(0)

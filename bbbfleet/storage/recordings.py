@@ -388,6 +388,51 @@ def meeting_hash(meeting_id: str) -> str:
     return hashlib.sha256(meeting_id.encode()).hexdigest()
 
 
+def _insert_new(conn: Connection, entries: Sequence[RecordingEntry], now_ms: int) -> None:
+    """Insert recordings the index does not have yet, with their metadata rows (batched)."""
+    rows = [
+        {
+            "record_id": e.snapshot.record_id,
+            "tenant_id": e.tenant_id,
+            "meeting_id": e.meeting_id,
+            "backend_meeting_id": e.backend_meeting_id,
+            "server_id": e.server_id,
+            "state": e.snapshot.state,
+            "start_time": e.snapshot.start_time,
+            "snapshot": snapshot_to_json(e.snapshot),
+            "meta": meta_to_json(e.snapshot.metadata),
+            "block": recording_block(e.snapshot),
+            "location": BACKEND,
+            "updated_ms": now_ms,
+            "gone_ms": None,
+        }
+        for e in entries
+    ]
+    conn.execute(recordings.insert(), rows)
+    pks: dict[str, int] = {}
+    for chunk in _chunks([e.snapshot.record_id for e in entries]):
+        pks.update(
+            conn.execute(
+                select(recordings.c.record_id, recordings.c.id).where(
+                    recordings.c.record_id.in_(list(chunk))
+                )
+            ).all()
+        )
+    meta_rows = [
+        row
+        for e in entries
+        for row in _meta_rows(
+            pks[e.snapshot.record_id],
+            e.tenant_id,
+            e.snapshot.metadata,
+            e.snapshot.state,
+            e.snapshot.start_time,
+        )
+    ]
+    if meta_rows:
+        conn.execute(recording_meta.insert(), meta_rows)
+
+
 class RecordingStore:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -556,6 +601,7 @@ class RecordingStore:
             ).all():
                 existing[row[0]] = tuple(row)
         written = 0
+        new: list[RecordingEntry] = []
         for record_id, entry in by_id.items():
             snapshot = entry.snapshot
             text = snapshot_to_json(snapshot)
@@ -571,27 +617,7 @@ class RecordingStore:
             }
             old = existing.get(record_id)
             if old is None:
-                pk = conn.execute(
-                    recordings.insert()
-                    .values(
-                        record_id=record_id,
-                        tenant_id=entry.tenant_id,
-                        meeting_id=entry.meeting_id,
-                        backend_meeting_id=entry.backend_meeting_id,
-                        location=BACKEND,
-                        block=recording_block(snapshot),
-                        **values,
-                    )
-                    .returning(recordings.c.id)
-                ).scalar_one()
-                _write_meta(
-                    conn,
-                    pk,
-                    entry.tenant_id,
-                    snapshot.metadata,
-                    snapshot.state,
-                    snapshot.start_time,
-                )
+                new.append(entry)
                 written += 1
                 continue
             _, pk, tenant_id, server_id, state, old_text, old_meta, gone_ms, location = old
@@ -614,6 +640,8 @@ class RecordingStore:
             # rewritten whenever the recording changed: they carry its state and listing too
             _write_meta(conn, pk, tenant_id, snapshot.metadata, snapshot.state, snapshot.start_time)
             written += 1
+        if new:
+            _insert_new(conn, new, now_ms)
         return written
 
     async def mark_gone(self, record_ids: Sequence[str], now_ms: int) -> int:
@@ -748,48 +776,7 @@ class RecordingStore:
 
     async def insert_many(self, entries: Sequence[RecordingEntry], now_ms: int) -> None:
         """Bulk insert of new recordings (benchmarks, imports): no look-up of existing rows."""
-
-        def run(conn: Connection) -> None:
-            rows = [
-                {
-                    "record_id": e.snapshot.record_id,
-                    "tenant_id": e.tenant_id,
-                    "meeting_id": e.meeting_id,
-                    "backend_meeting_id": e.backend_meeting_id,
-                    "server_id": e.server_id,
-                    "state": e.snapshot.state,
-                    "start_time": e.snapshot.start_time,
-                    "snapshot": snapshot_to_json(e.snapshot),
-                    "meta": meta_to_json(e.snapshot.metadata),
-                    "block": recording_block(e.snapshot),
-                    "location": BACKEND,
-                    "updated_ms": now_ms,
-                }
-                for e in entries
-            ]
-            conn.execute(recordings.insert(), rows)
-            pks = dict(
-                conn.execute(
-                    select(recordings.c.record_id, recordings.c.id).where(
-                        recordings.c.record_id.in_([r["record_id"] for r in rows])
-                    )
-                ).all()
-            )
-            meta_rows = [
-                row
-                for e in entries
-                for row in _meta_rows(
-                    pks[e.snapshot.record_id],
-                    e.tenant_id,
-                    e.snapshot.metadata,
-                    e.snapshot.state,
-                    e.snapshot.start_time,
-                )
-            ]
-            if meta_rows:
-                conn.execute(recording_meta.insert(), meta_rows)
-
-        await self.db.write(run)
+        await self.db.write(lambda conn: _insert_new(conn, entries, now_ms))
 
 
 def apply_meta_updates(
