@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bbbfleet.protocol.recordings import recording_block
 from bbbfleet.protocol.recordings_read import parse_get_recordings
 from bbbfleet.recordings.index import RecordingIndex
 from tests.conftest import example
@@ -312,11 +311,6 @@ async def test_central_recordings_play_from_the_gateway(gateway: Gateway) -> Non
     assert backend not in after
     assert after == before.replace(backend, gw.url)
     assert f"{gw.url}/playback/presentation/2.3/{record_id}" in after
-
-
-def test_block_rendering_is_the_protocol_renderer() -> None:
-    # guard: the gateway renders with the same function the simulator uses
-    assert recording_block.__module__ == "bbbfleet.protocol.recordings"
 
 
 async def test_long_meeting_ids_map_back_after_the_meeting_is_gone(gateway: Gateway) -> None:
