@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = 32 * 1024 * 1024
     """Largest accepted request body (create with embedded presentations); larger → FAILED."""
 
+    max_text_track_bytes: Annotated[int, Field(ge=1)] = 8 * 1024 * 1024
+    """Largest putRecordingTextTrack upload (the whole multipart body) the gateway passes on to
+    the recording's server; larger → FAILED ``requestTooLarge``."""
+
     tenant_by_secret: bool = True
     """Recognise the tenant by the secret alone when neither path prefix nor Host header names
     one (fine for a handful of tenants; every tenant secret is tried)."""
@@ -107,6 +111,19 @@ class Settings(BaseSettings):
     ended_grace_seconds: Annotated[float, Field(ge=0)] = 30.0
     """A meeting missing from its server's poll is forgotten only when it is older than this
     (so a create still in flight is never mistaken for an ended meeting)."""
+
+    recordings_poll_interval: Annotated[float, Field(gt=0)] = 60.0
+    """Seconds between two passes of the recording index over every server's getRecordings
+    (runs where the poller runs; with PostgreSQL one process at a time)."""
+
+    recordings_page_size: Annotated[int, Field(ge=0, le=100)] = 100
+    """Recordings per getRecordings request of an index pass (BBB's maximum is 100).  bbb-web
+    reads every metadata.xml of the server for each request, paged or not: with thousands of
+    recordings per server, 0 (the whole list in one request) costs the server least."""
+
+    allow_fetch_all_recordings: bool = True
+    """BBB's ``allowFetchAllRecordings``: when false, a getRecordings without meetingID,
+    recordID or limit answers ``noRecordings`` instead of listing all the tenant's recordings."""
 
     welcome_text: str | None = None
     """Platform default welcome message for creates that set none (a tenant's own text wins;

@@ -6,6 +6,7 @@ import click
 
 from bbbfleet import __version__
 from bbbfleet.cli.db import db
+from bbbfleet.cli.recordings import recording
 from bbbfleet.cli.run import demo, serve, sim
 from bbbfleet.cli.servers import server
 from bbbfleet.cli.status import status
@@ -28,5 +29,5 @@ def main(ctx: click.Context, config: str | None) -> None:
     ctx.obj = {"config": config}
 
 
-for command in (serve, sim, demo, status, server, tenant, db):
+for command in (serve, sim, demo, status, server, tenant, recording, db):
     main.add_command(command)

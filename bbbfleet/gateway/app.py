@@ -15,8 +15,10 @@ from bbbfleet.gateway.backends import BackendClient
 from bbbfleet.gateway.callbacks import ENDED_PATH, EndCallbacks
 from bbbfleet.gateway.directory import Directory
 from bbbfleet.gateway.meetings import Clock, MeetingService, wall_clock_ms
+from bbbfleet.gateway.recordings import RecordingService
 from bbbfleet.gateway.sessions import SessionRouter
 from bbbfleet.gateway.web import Gateway
+from bbbfleet.recordings.index import RecordingIndex
 from bbbfleet.settings import Settings
 from bbbfleet.storage.repository import Store
 
@@ -34,20 +36,30 @@ def create_app(settings: Settings, clock: Clock = wall_clock_ms) -> Starlette:
     callbacks = EndCallbacks(store, settings.public_url, clock, settings.backend_timeout)
     meetings = MeetingService(store, backends, directory, settings, callbacks, clock)
     poller = Poller(store, backends, settings, clock, on_change=directory.invalidate)
-    gateway = Gateway(settings, directory, meetings, SessionRouter(backends, directory))
+    recording_index = RecordingIndex(store, backends, settings, clock)
+    recording_service = RecordingService(
+        store, backends, directory, settings, recording_index, clock
+    )
+    gateway = Gateway(
+        settings, directory, meetings, SessionRouter(backends, directory), recording_service
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         if settings.auto_migrate:
             await store.db.upgrade()
-        polling = asyncio.create_task(poller.run()) if settings.poller else None
+        tasks = (
+            [asyncio.create_task(poller.run()), asyncio.create_task(recording_index.run())]
+            if settings.poller
+            else []
+        )
         try:
             yield
         finally:
-            if polling is not None:
-                polling.cancel()
+            for task in tasks:
+                task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await polling
+                    await task
             await callbacks.close()
             await backends.close()
             await store.close()
@@ -67,4 +79,5 @@ def create_app(settings: Settings, clock: Clock = wall_clock_ms) -> Starlette:
     app.state.directory = directory
     app.state.meetings = meetings
     app.state.poller = poller
+    app.state.recording_index = recording_index
     return app

@@ -40,6 +40,9 @@ COMMANDS = [
     ["tenant", "remove"],
     ["tenant", "add-secret"],
     ["tenant", "remove-secret"],
+    ["recording"],
+    ["recording", "list"],
+    ["recording", "show"],
 ]
 
 
@@ -53,8 +56,8 @@ def test_every_command_has_help(run, command: list[str]) -> None:  # type: ignor
 
 
 def test_db_upgrade_is_repeatable(run) -> None:  # type: ignore[no-untyped-def]
-    assert "revision 0003" in run("db", "upgrade").output
-    assert "revision 0003" in run("db", "upgrade").output
+    assert "revision 0004" in run("db", "upgrade").output
+    assert "revision 0004" in run("db", "upgrade").output
 
 
 def test_tenant_lifecycle(run) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,2 @@
+"""The gateway's recordings: the index of every tenant's recordings across the fleet
+(``index``), from which the recording API is answered."""
