@@ -15,8 +15,11 @@ from bbbfleet.gateway.backends import BackendClient
 from bbbfleet.gateway.callbacks import ENDED_PATH, EndCallbacks
 from bbbfleet.gateway.directory import Directory
 from bbbfleet.gateway.meetings import Clock, MeetingService, wall_clock_ms
+from bbbfleet.gateway.push import PUSH_PATH, PushReceiver
 from bbbfleet.gateway.sessions import SessionRouter
 from bbbfleet.gateway.web import Gateway
+from bbbfleet.recordings.imports import Importer, RecordingWorker
+from bbbfleet.recordings.storage import DirectoryStorage
 from bbbfleet.settings import Settings
 from bbbfleet.storage.repository import Store
 
@@ -35,25 +38,34 @@ def create_app(settings: Settings, clock: Clock = wall_clock_ms) -> Starlette:
     meetings = MeetingService(store, backends, directory, settings, callbacks, clock)
     poller = Poller(store, backends, settings, clock, on_change=directory.invalidate)
     gateway = Gateway(settings, directory, meetings, SessionRouter(backends, directory))
+    recordings = DirectoryStorage(settings.recordings_dir)
+    importer = Importer(store, recordings, settings, clock)
+    worker = RecordingWorker(importer, settings)
+    push = PushReceiver(settings, directory, importer, clock)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         if settings.auto_migrate:
             await store.db.upgrade()
-        polling = asyncio.create_task(poller.run()) if settings.poller else None
+        tasks = []
+        if settings.poller:
+            tasks.append(asyncio.create_task(poller.run()))
+        if settings.recording_worker:
+            tasks.append(asyncio.create_task(worker.run()))
         try:
             yield
         finally:
-            if polling is not None:
-                polling.cancel()
+            for task in tasks:
+                task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await polling
+                    await task
             await callbacks.close()
             await backends.close()
             await store.close()
 
     routes: list[BaseRoute] = [
-        Route(f"{ENDED_PATH}/{{meeting}}/{{token}}", callbacks.handle, methods=["GET", "POST"])
+        Route(f"{ENDED_PATH}/{{meeting}}/{{token}}", callbacks.handle, methods=["GET", "POST"]),
+        Route(PUSH_PATH, push.handle, methods=["POST", "PUT"]),
     ]
     for prefix in ("", "/t/{tenant}"):
         routes += [
@@ -67,4 +79,6 @@ def create_app(settings: Settings, clock: Clock = wall_clock_ms) -> Starlette:
     app.state.directory = directory
     app.state.meetings = meetings
     app.state.poller = poller
+    app.state.importer = importer
+    app.state.recording_worker = worker
     return app

@@ -7,6 +7,7 @@ indexed SELECT.  Every method works unchanged on SQLite and PostgreSQL.
 from __future__ import annotations
 
 from bbbfleet.storage.database import Database
+from bbbfleet.storage.imports import ImportStore
 from bbbfleet.storage.meetings import MeetingStore, PlacementInputs, PollOutcome
 from bbbfleet.storage.records import (
     AlreadyExists,
@@ -48,6 +49,7 @@ class Store:
         self.tenants = TenantStore(db)
         self.servers = ServerStore(db)
         self.meetings = MeetingStore(db)
+        self.imports = ImportStore(db)
 
     @classmethod
     def open(cls, url: str) -> Store:

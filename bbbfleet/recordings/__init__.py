@@ -1,0 +1,1 @@
+"""Recordings: the index of every server's recordings, and central storage of imported ones."""
