@@ -304,13 +304,13 @@ def _copy(source: IO[bytes], destination: Path) -> tuple[int, str]:
     return size, digest.hexdigest()
 
 
-def verify_tree(root: Path, manifest: Manifest) -> None:
+def verify_tree(root: Path, manifest: Manifest, ignore: frozenset[str] = frozenset()) -> None:
     """Check that ``root`` holds exactly the manifest's files with their sizes and hashes."""
     found = {
         str(p.relative_to(root)).replace(os.sep, "/")
         for p in root.rglob("*")
         if p.is_file() or p.is_symlink()
-    }
+    } - ignore
     expected = {f.path for f in manifest.files}
     if found != expected:
         raise invalid(f"unpacked files differ from the manifest: {sorted(found ^ expected)[:5]}")

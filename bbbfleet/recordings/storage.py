@@ -24,7 +24,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from bbbfleet.recordings.archive import Manifest, remove_tree, valid_record_id
+from bbbfleet.recordings.archive import (
+    Manifest,
+    invalid,
+    remove_tree,
+    valid_record_id,
+    verify_tree,
+)
 
 MANIFEST = ".manifest.json"
 
@@ -54,6 +60,9 @@ class RecordingStorage(Protocol):
     async def exists(self, record_id: str) -> bool: ...
 
     async def manifest(self, record_id: str) -> Manifest | None: ...
+
+    async def verify(self, record_id: str) -> Manifest:
+        """Check the stored files against the manifest; ArchiveError when they differ."""
 
     async def file(self, record_id: str, path: str) -> StoredFile | None:
         """One file of a recording (``<format>/<path>``), or None; never anything outside it."""
@@ -133,6 +142,15 @@ class DirectoryStorage:
             return None
         stat = resolved.stat()
         return StoredFile(resolved, stat.st_size, stat.st_mtime)
+
+    async def verify(self, record_id: str) -> Manifest:
+        """Re-hash a stored recording against its manifest (ArchiveError when it differs)."""
+        manifest = await self.manifest(record_id)
+        if manifest is None:
+            raise invalid(f"{record_id} is not stored here")
+        root = self._dir(record_id)
+        await asyncio.to_thread(verify_tree, root, manifest, frozenset({MANIFEST}))
+        return manifest
 
     async def delete(self, record_id: str) -> bool:
         final = self._dir(record_id)
