@@ -108,6 +108,14 @@ class Settings(BaseSettings):
     """A meeting missing from its server's poll is forgotten only when it is older than this
     (so a create still in flight is never mistaken for an ended meeting)."""
 
+    recordings_poll_interval: Annotated[float, Field(gt=0)] = 60.0
+    """Seconds between two passes of the recording index over every server's getRecordings
+    (runs where the poller runs; with PostgreSQL one process at a time)."""
+
+    allow_fetch_all_recordings: bool = True
+    """BBB's ``allowFetchAllRecordings``: when false, a getRecordings without meetingID,
+    recordID or limit answers ``noRecordings`` instead of listing all the tenant's recordings."""
+
     welcome_text: str | None = None
     """Platform default welcome message for creates that set none (a tenant's own text wins;
     ``deactivateBbbserverDefaultChatTexts=true`` on a create suppresses it).  BBB's keywords

@@ -19,9 +19,11 @@ from bbbfleet.gateway.push import PUSH_PATH, PushReceiver
 from bbbfleet.gateway.sessions import SessionRouter
 from bbbfleet.gateway.web import Gateway
 from bbbfleet.recordings.imports import Importer, RecordingWorker
+from bbbfleet.recordings.index import RecordingIndex
 from bbbfleet.recordings.storage import DirectoryStorage
 from bbbfleet.settings import Settings
-from bbbfleet.storage.repository import Store
+from bbbfleet.storage.recordings import CENTRAL
+from bbbfleet.storage.repository import Server, Store
 
 log = logging.getLogger(__name__)
 API_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"]
@@ -37,9 +39,17 @@ def create_app(settings: Settings, clock: Clock = wall_clock_ms) -> Starlette:
     callbacks = EndCallbacks(store, settings.public_url, clock, settings.backend_timeout)
     meetings = MeetingService(store, backends, directory, settings, callbacks, clock)
     poller = Poller(store, backends, settings, clock, on_change=directory.invalidate)
+    recording_index = RecordingIndex(store, backends, settings, clock)
     gateway = Gateway(settings, directory, meetings, SessionRouter(backends, directory))
     recordings = DirectoryStorage(settings.recordings_dir)
-    importer = Importer(store, recordings, settings, clock)
+
+    async def pushed(server: Server, record_id: str) -> None:
+        await recording_index.refresh_server(server, [record_id])
+
+    async def imported(record_id: str) -> None:
+        await store.recordings.set_location(record_id, CENTRAL)
+
+    importer = Importer(store, recordings, settings, clock, pushed, imported)
     worker = RecordingWorker(importer, settings)
     push = PushReceiver(settings, directory, importer, clock)
 
@@ -50,6 +60,7 @@ def create_app(settings: Settings, clock: Clock = wall_clock_ms) -> Starlette:
         tasks = []
         if settings.poller:
             tasks.append(asyncio.create_task(poller.run()))
+            tasks.append(asyncio.create_task(recording_index.run()))
         if settings.recording_worker:
             tasks.append(asyncio.create_task(worker.run()))
         try:
@@ -79,6 +90,7 @@ def create_app(settings: Settings, clock: Clock = wall_clock_ms) -> Starlette:
     app.state.directory = directory
     app.state.meetings = meetings
     app.state.poller = poller
+    app.state.recording_index = recording_index
     app.state.importer = importer
     app.state.recording_worker = worker
     return app

@@ -1,1 +1,3 @@
-"""Recordings: the index of every server's recordings, and central storage of imported ones."""
+"""The gateway's recordings: the index of every tenant's recordings across the fleet
+(``index``), from which the recording API is answered, and central storage of imported
+recordings (``archive``, ``storage``, ``imports``, ``playback``)."""

@@ -40,7 +40,7 @@ from bbbfleet.storage.imports import ImportState, RecordingImport
 from bbbfleet.storage.repository import Server, Store
 
 log = logging.getLogger(__name__)
-WORKER_LOCK = 7_203_117
+WORKER_LOCK = 7_203_118
 MAX_BACKOFF_SECONDS = 3600.0
 STUCK_AFTER_MS = 30 * 60 * 1000  # an import "importing" this long belonged to a dead process
 

@@ -12,6 +12,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -157,6 +158,54 @@ class RecordingImportRow(Base):
     imported_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
+class RecordingRow(Base):
+    """One recording of a tenant, as the index last saw it on its server (or stored centrally).
+
+    ``snapshot`` is the parsed ``<recording>`` as the tenant sees it (JSON; IDs translated, URLs
+    of the backend); ``state`` and ``meta`` are kept in their own columns because publish,
+    delete and updateRecordings change them without a backend round trip."""
+
+    __tablename__ = "recordings"
+    __table_args__ = (
+        Index("ix_recordings_tenant_start", "tenant_id", "start_time", "id"),
+        Index("ix_recordings_tenant_meeting", "tenant_id", "meeting_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_id: Mapped[str] = mapped_column(String(128), unique=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    meeting_id: Mapped[str] = mapped_column(String(512))  # the tenant's meetingID
+    backend_meeting_id: Mapped[str] = mapped_column(String(512))
+    server_id: Mapped[int | None] = mapped_column(
+        ForeignKey("servers.id", ondelete="SET NULL"), index=True, nullable=True
+    )
+    state: Mapped[str] = mapped_column(String(16))
+    start_time: Mapped[int] = mapped_column(BigInteger, default=0)
+    meta: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON [[key, value], …]
+    snapshot: Mapped[str] = mapped_column(Text)  # JSON of the RecordingSnapshot
+    location: Mapped[str] = mapped_column(String(16), default="backend")
+    updated_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    gone_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # vanished from server
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class RecordingMetaRow(Base):
+    """One metadata key of a recording, for indexed ``meta_*`` filters (``value_head`` is the
+    first 128 characters: long values stay out of the B-tree)."""
+
+    __tablename__ = "recording_meta"
+    __table_args__ = (Index("ix_recording_meta_lookup", "tenant_id", "key", "value_head"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    recording_id: Mapped[int] = mapped_column(
+        ForeignKey("recordings.id", ondelete="CASCADE"), index=True
+    )
+    tenant_id: Mapped[int] = mapped_column(Integer)
+    key: Mapped[str] = mapped_column(String(255))
+    value_head: Mapped[str] = mapped_column(String(128))
+    value: Mapped[str] = mapped_column(Text)
+
+
 # Core table handles for the query modules (typed as Table, not the declarative FromClause).
 tenants = cast(Table, TenantRow.__table__)
 tenant_secrets = cast(Table, TenantSecretRow.__table__)
@@ -164,3 +213,5 @@ servers = cast(Table, ServerRow.__table__)
 meetings = cast(Table, MeetingRow.__table__)
 rooms = cast(Table, RoomRow.__table__)
 recording_imports = cast(Table, RecordingImportRow.__table__)
+recordings = cast(Table, RecordingRow.__table__)
+recording_meta = cast(Table, RecordingMetaRow.__table__)

@@ -9,6 +9,12 @@ from __future__ import annotations
 from bbbfleet.storage.database import Database
 from bbbfleet.storage.imports import ImportStore
 from bbbfleet.storage.meetings import MeetingStore, PlacementInputs, PollOutcome
+from bbbfleet.storage.recordings import (
+    IndexedRecording,
+    RecordingEntry,
+    RecordingFilter,
+    RecordingStore,
+)
 from bbbfleet.storage.records import (
     AlreadyExists,
     Meeting,
@@ -25,12 +31,16 @@ from bbbfleet.storage.tenants import TenantStore
 __all__ = [
     "AlreadyExists",
     "Database",
+    "IndexedRecording",
     "Meeting",
     "MeetingStore",
     "NewMeeting",
     "NotFound",
     "PlacementInputs",
     "PollOutcome",
+    "RecordingEntry",
+    "RecordingFilter",
+    "RecordingStore",
     "Server",
     "ServerPoll",
     "ServerStore",
@@ -42,7 +52,7 @@ __all__ = [
 
 
 class Store:
-    """All of bbbfleet's state: ``tenants``, ``servers`` and ``meetings``."""
+    """All of bbbfleet's state: ``tenants``, ``servers``, ``meetings`` and ``recordings``."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -50,6 +60,7 @@ class Store:
         self.servers = ServerStore(db)
         self.meetings = MeetingStore(db)
         self.imports = ImportStore(db)
+        self.recordings = RecordingStore(db)
 
     @classmethod
     def open(cls, url: str) -> Store:

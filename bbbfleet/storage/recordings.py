@@ -1,0 +1,605 @@
+"""The recording index: every tenant's recordings as last seen on their servers.
+
+One row per recording holds the parsed ``<recording>`` (JSON) as the tenant sees it, so
+getRecordings is answered without a backend call; ``state`` and the metadata live in their own
+columns because publish/delete/updateRecordings change them.  Metadata is also kept as one
+``recording_meta`` row per key, indexed by (tenant, key, first 128 characters of the value):
+a ``meta_*`` filter is an indexed lookup instead of a scan of every recording's JSON.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Row,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+
+from bbbfleet.protocol.recordings import (
+    BreakoutOf,
+    PlaybackFormat,
+    PreviewImage,
+    RecordingSnapshot,
+)
+from bbbfleet.storage.database import Database
+from bbbfleet.storage.models import meetings, recording_meta, recordings, rooms
+
+BACKEND: Final = "backend"
+CENTRAL: Final = "central"
+LOCATIONS: Final = frozenset({BACKEND, CENTRAL})
+VALUE_HEAD: Final = 128
+_CHUNK: Final = 500  # IDs per IN (…) list
+
+
+# --- the stored JSON ------------------------------------------------------------------------------
+
+
+def snapshot_to_json(snapshot: RecordingSnapshot) -> str:
+    """Everything but ``state`` and ``metadata`` (own columns)."""
+    data: dict[str, Any] = {
+        "recordID": snapshot.record_id,
+        "meetingID": snapshot.meeting_id,
+        "name": snapshot.name,
+        "startTime": snapshot.start_time,
+        "endTime": snapshot.end_time,
+        "participants": snapshot.participants,
+        "rawSize": snapshot.raw_size,
+        "isBreakout": snapshot.is_breakout,
+        "breakoutRooms": list(snapshot.breakout_rooms),
+        "playback": [
+            {
+                "type": f.type,
+                "url": f.url,
+                "processingTime": f.processing_time_ms,
+                "duration": f.duration_ms,
+                "size": f.size,
+                "preview": [[i.alt, i.url, i.width, i.height] for i in f.preview],
+            }
+            for f in snapshot.playback
+        ],
+        "data": [list(pair) for pair in snapshot.data],
+    }
+    if snapshot.breakout is not None:
+        b = snapshot.breakout
+        data["breakout"] = [b.parent_id, b.sequence, b.free_join]
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+
+
+def meta_to_json(metadata: Sequence[tuple[str, str]] | None) -> str | None:
+    return None if metadata is None else json.dumps([list(p) for p in metadata])
+
+
+def meta_from_json(text: str | None) -> tuple[tuple[str, str], ...] | None:
+    return None if text is None else tuple((k, v) for k, v in json.loads(text))
+
+
+def snapshot_from_json(
+    text: str, state: str, metadata: tuple[tuple[str, str], ...] | None
+) -> RecordingSnapshot:
+    data = json.loads(text)
+    breakout = data.get("breakout")
+    return RecordingSnapshot(
+        record_id=data["recordID"],
+        meeting_id=data["meetingID"],
+        name=data["name"],
+        state=state,
+        start_time=data["startTime"],
+        end_time=data["endTime"],
+        participants=data["participants"],
+        raw_size=data["rawSize"],
+        is_breakout=data["isBreakout"],
+        metadata=metadata,
+        breakout=None if breakout is None else BreakoutOf(*breakout),
+        breakout_rooms=tuple(data["breakoutRooms"]),
+        playback=tuple(
+            PlaybackFormat(
+                type=f["type"],
+                url=f["url"],
+                processing_time_ms=f["processingTime"],
+                duration_ms=f["duration"],
+                size=f["size"],
+                preview=tuple(PreviewImage(a, u, w, h) for a, u, w, h in f["preview"]),
+            )
+            for f in data["playback"]
+        ),
+        data=tuple((k, u) for k, u in data["data"]),
+    )
+
+
+# --- records --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class IndexedRecording:
+    """One recording of the index."""
+
+    id: int
+    record_id: str
+    tenant_id: int
+    meeting_id: str  # the tenant's meetingID
+    backend_meeting_id: str
+    server_id: int | None  # None once its server was removed from bbbfleet
+    state: str
+    location: str  # "backend" | "central"
+    updated_ms: int
+    gone_ms: int | None  # when it vanished from its (reachable) server
+    snapshot: RecordingSnapshot  # as the tenant sees it; URLs of the backend
+
+    @property
+    def visible(self) -> bool:
+        """Listed by getRecordings: still on its server, or stored centrally."""
+        return self.gone_ms is None or self.location == CENTRAL
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingEntry:
+    """What the index writes for one recording seen on a server."""
+
+    tenant_id: int
+    meeting_id: str
+    backend_meeting_id: str
+    server_id: int | None
+    snapshot: RecordingSnapshot  # as the tenant sees it
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingFilter:
+    """getRecordings' selection, tenant-scoped (``tenant_id`` None: every tenant, for the CLI)."""
+
+    tenant_id: int | None = None
+    record_prefixes: tuple[str, ...] = ()  # recordID filter (prefix match); wins over meeting_ids
+    meeting_ids: tuple[str, ...] = ()  # the tenant's meetingIDs
+    states: frozenset[str] | None = None  # None: any
+    metadata: tuple[tuple[str, str], ...] = ()  # (lowercased key, pattern with % wildcards)
+    include_gone: bool = False
+
+
+_COLUMNS = (
+    recordings.c.id,
+    recordings.c.record_id,
+    recordings.c.tenant_id,
+    recordings.c.meeting_id,
+    recordings.c.backend_meeting_id,
+    recordings.c.server_id,
+    recordings.c.state,
+    recordings.c.location,
+    recordings.c.updated_ms,
+    recordings.c.gone_ms,
+    recordings.c.snapshot,
+    recordings.c.meta,
+)
+
+
+def _record(row: Row[*tuple[Any, ...]]) -> IndexedRecording:
+    values: tuple[Any, ...] = tuple(row)
+    (pk, record_id, tenant_id, meeting_id, backend_id, server_id, state, location) = values[:8]
+    updated_ms, gone_ms, snapshot, meta = values[8:]
+    return IndexedRecording(
+        id=pk,
+        record_id=record_id,
+        tenant_id=tenant_id,
+        meeting_id=meeting_id,
+        backend_meeting_id=backend_id,
+        server_id=server_id,
+        state=state,
+        location=location,
+        updated_ms=updated_ms,
+        gone_ms=gone_ms,
+        snapshot=snapshot_from_json(snapshot, state, meta_from_json(meta)),
+    )
+
+
+def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+def _meta_rows(
+    recording_pk: int, tenant_id: int, metadata: Sequence[tuple[str, str]] | None
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "recording_id": recording_pk,
+            "tenant_id": tenant_id,
+            "key": key[:255],
+            "value_head": value[:VALUE_HEAD],
+            "value": value,
+        }
+        for key, value in (metadata or ())
+    ]
+
+
+def _write_meta(
+    conn: Connection, pk: int, tenant_id: int, metadata: Sequence[tuple[str, str]] | None
+) -> None:
+    conn.execute(delete(recording_meta).where(recording_meta.c.recording_id == pk))
+    rows = _meta_rows(pk, tenant_id, metadata)
+    if rows:
+        conn.execute(recording_meta.insert(), rows)
+
+
+def _contains(conn: Connection, column: Any, needle: str) -> ColumnElement[bool]:
+    # LIKE is case-insensitive on SQLite: use the case-sensitive position functions instead
+    if conn.dialect.name == "postgresql":
+        return func.strpos(column, needle) > 0
+    return func.instr(column, needle) > 0
+
+
+def _meta_condition(conn: Connection, tenant_id: int | None, key: str, pattern: str) -> Any:
+    """The recordings having ``key`` matching ``pattern`` (``meta_matches`` in SQL)."""
+    value = recording_meta.c.value
+    where: list[Any] = [recording_meta.c.key == key]
+    if tenant_id is not None:
+        where.append(recording_meta.c.tenant_id == tenant_id)
+    if len(pattern) >= 2 and pattern.startswith("%") and pattern.endswith("%"):
+        if pattern[1:-1]:
+            where.append(_contains(conn, value, pattern[1:-1]))
+    elif pattern.startswith("%"):
+        suffix = pattern[1:]
+        if suffix:
+            where.append(func.substr(value, func.length(value) - len(suffix) + 1) == suffix)
+            where.append(func.length(value) >= len(suffix))
+    elif pattern.endswith("%"):
+        prefix = pattern[:-1]
+        if prefix:
+            head = prefix[:VALUE_HEAD]
+            where.append(func.substr(recording_meta.c.value_head, 1, len(head)) == head)
+            where.append(func.substr(value, 1, len(prefix)) == prefix)
+    else:
+        where.append(recording_meta.c.value_head == pattern[:VALUE_HEAD])
+        where.append(value == pattern)
+    return recordings.c.id.in_(select(recording_meta.c.recording_id).where(*where))
+
+
+def _where(conn: Connection, selection: RecordingFilter) -> list[Any]:
+    where: list[Any] = []
+    if selection.tenant_id is not None:
+        where.append(recordings.c.tenant_id == selection.tenant_id)
+    if selection.record_prefixes:
+        where.append(
+            or_(
+                *(
+                    recordings.c.record_id == p
+                    if _looks_complete(p)
+                    else func.substr(recordings.c.record_id, 1, len(p)) == p
+                    for p in selection.record_prefixes
+                )
+            )
+        )
+    elif selection.meeting_ids:
+        where.append(recordings.c.meeting_id.in_(list(selection.meeting_ids)))
+    if selection.states is not None:
+        where.append(recordings.c.state.in_(sorted(selection.states)))
+    if not selection.include_gone:
+        where.append(or_(recordings.c.gone_ms.is_(None), recordings.c.location == CENTRAL))
+    for key, pattern in selection.metadata:
+        where.append(_meta_condition(conn, selection.tenant_id, key, pattern))
+    return where
+
+
+def _looks_complete(prefix: str) -> bool:
+    """A whole record ID (``<sha1>-<13-digit ms>``): as a prefix it can only match itself for
+    the next 250 years, so the unique index answers it."""
+    head, _, tail = prefix.partition("-")
+    return len(head) == 40 and len(tail) == 13 and tail.isdigit()
+
+
+def meeting_hash(meeting_id: str) -> str:
+    return hashlib.sha256(meeting_id.encode()).hexdigest()
+
+
+class RecordingStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # --- reads ---------------------------------------------------------------------------------
+
+    async def get(self, record_id: str) -> IndexedRecording | None:
+        query = select(*_COLUMNS).where(recordings.c.record_id == record_id)
+        row = await self.db.read(lambda conn: conn.execute(query).first())
+        return None if row is None else _record(row)
+
+    async def find(self, tenant_id: int, record_ids: Sequence[str]) -> list[IndexedRecording]:
+        """The tenant's recordings with exactly these IDs (others' IDs are simply not found)."""
+        ids = list(dict.fromkeys(record_ids))
+
+        def run(conn: Connection) -> list[IndexedRecording]:
+            found: list[IndexedRecording] = []
+            for chunk in _chunks(ids):
+                query = select(*_COLUMNS).where(
+                    recordings.c.tenant_id == tenant_id, recordings.c.record_id.in_(list(chunk))
+                )
+                found += [_record(row) for row in conn.execute(query).all()]
+            return found
+
+        return await self.db.read(run)
+
+    async def search(
+        self, selection: RecordingFilter, offset: int = 0, limit: int | None = None
+    ) -> tuple[list[IndexedRecording], int]:
+        """The matching recordings (oldest first) in ``[offset, offset+limit)``, and how many
+        match in all."""
+
+        def run(conn: Connection) -> tuple[list[IndexedRecording], int]:
+            where = _where(conn, selection)
+            query = (
+                select(*_COLUMNS)
+                .where(*where)
+                .order_by(recordings.c.start_time, recordings.c.id)
+                .offset(offset)
+            )
+            if limit is not None:
+                query = query.limit(limit)
+            rows = conn.execute(query).all()
+            if limit is None and offset == 0:
+                total = len(rows)
+            else:
+                total = conn.execute(
+                    select(func.count()).select_from(recordings).where(*where)
+                ).scalar_one()
+            return [_record(row) for row in rows], int(total)
+
+        return await self.db.read(run)
+
+    async def server_record_ids(self, server_id: int) -> set[str]:
+        """The record IDs the index believes are on this server (not gone)."""
+        query = select(recordings.c.record_id).where(
+            recordings.c.server_id == server_id, recordings.c.gone_ms.is_(None)
+        )
+        rows = await self.db.read(lambda conn: conn.execute(query).all())
+        return {row[0] for row in rows}
+
+    async def tenant_meeting_id(self, tenant_id: int, backend_meeting_id: str) -> str | None:
+        """The tenant meetingID behind a backend meetingID that had to be hashed: from the
+        meeting (while it exists), an earlier recording of it, or the room history."""
+        digest = backend_meeting_id.rsplit("-", 1)[-1]
+
+        def run(conn: Connection) -> str | None:
+            for table in (meetings, recordings):
+                found = conn.execute(
+                    select(table.c.meeting_id)
+                    .where(
+                        table.c.backend_meeting_id == backend_meeting_id,
+                        table.c.tenant_id == tenant_id,
+                    )
+                    .limit(1)
+                ).scalar()
+                if found is not None:
+                    return str(found)
+            long_rooms = conn.execute(
+                select(rooms.c.meeting_id).where(
+                    rooms.c.tenant_id == tenant_id, func.length(rooms.c.meeting_id) > 200
+                )
+            ).all()
+            for (meeting_id,) in long_rooms:
+                if meeting_hash(meeting_id) == digest:
+                    return str(meeting_id)
+            return None
+
+        return await self.db.read(run)
+
+    # --- writes --------------------------------------------------------------------------------
+
+    async def upsert(self, entries: Sequence[RecordingEntry], now_ms: int) -> int:
+        """Insert new recordings, update the ones that changed; returns how many were written.
+        The owner (tenant, meetingID) of a known recording never changes."""
+        try:
+            return await self.db.write(lambda conn: self._upsert(conn, entries, now_ms))
+        except IntegrityError:  # another process inserted one of them meanwhile: go again
+            return await self.db.write(lambda conn: self._upsert(conn, entries, now_ms))
+
+    def _upsert(self, conn: Connection, entries: Sequence[RecordingEntry], now_ms: int) -> int:
+        by_id = {e.snapshot.record_id: e for e in entries}
+        existing: dict[str, tuple[Any, ...]] = {}
+        for chunk in _chunks(list(by_id)):
+            for row in conn.execute(
+                select(
+                    recordings.c.record_id,
+                    recordings.c.id,
+                    recordings.c.tenant_id,
+                    recordings.c.server_id,
+                    recordings.c.state,
+                    recordings.c.snapshot,
+                    recordings.c.meta,
+                    recordings.c.gone_ms,
+                ).where(recordings.c.record_id.in_(list(chunk)))
+            ).all():
+                existing[row[0]] = tuple(row)
+        written = 0
+        for record_id, entry in by_id.items():
+            snapshot = entry.snapshot
+            text = snapshot_to_json(snapshot)
+            meta = meta_to_json(snapshot.metadata)
+            values = {
+                "server_id": entry.server_id,
+                "state": snapshot.state,
+                "start_time": snapshot.start_time,
+                "snapshot": text,
+                "meta": meta,
+                "updated_ms": now_ms,
+                "gone_ms": None,
+            }
+            old = existing.get(record_id)
+            if old is None:
+                pk = conn.execute(
+                    recordings.insert()
+                    .values(
+                        record_id=record_id,
+                        tenant_id=entry.tenant_id,
+                        meeting_id=entry.meeting_id,
+                        backend_meeting_id=entry.backend_meeting_id,
+                        location=BACKEND,
+                        **values,
+                    )
+                    .returning(recordings.c.id)
+                ).scalar_one()
+                _write_meta(conn, pk, entry.tenant_id, snapshot.metadata)
+                written += 1
+                continue
+            _, pk, tenant_id, server_id, state, old_text, old_meta, gone_ms = old
+            unchanged = (
+                server_id == entry.server_id
+                and state == snapshot.state
+                and old_text == text
+                and old_meta == meta
+                and gone_ms is None
+            )
+            if unchanged:
+                continue
+            conn.execute(update(recordings).where(recordings.c.id == pk).values(**values))
+            if old_meta != meta:
+                _write_meta(conn, pk, tenant_id, snapshot.metadata)
+            written += 1
+        return written
+
+    async def mark_gone(self, record_ids: Sequence[str], now_ms: int) -> int:
+        """These recordings vanished from their server (which answered)."""
+        ids = list(record_ids)
+
+        def run(conn: Connection) -> int:
+            count = 0
+            for chunk in _chunks(ids):
+                count += conn.execute(
+                    update(recordings)
+                    .where(recordings.c.record_id.in_(list(chunk)), recordings.c.gone_ms.is_(None))
+                    .values(gone_ms=now_ms)
+                ).rowcount
+            return count
+
+        return await self.db.write(run)
+
+    async def set_state(self, record_ids: Sequence[str], state: str, now_ms: int) -> int:
+        ids = list(record_ids)
+
+        def run(conn: Connection) -> int:
+            count = 0
+            for chunk in _chunks(ids):
+                count += conn.execute(
+                    update(recordings)
+                    .where(recordings.c.record_id.in_(list(chunk)))
+                    .values(state=state, updated_ms=now_ms)
+                ).rowcount
+            return count
+
+        return await self.db.write(run)
+
+    async def update_meta(
+        self, record_ids: Sequence[str], updates: Mapping[str, str], now_ms: int
+    ) -> int:
+        """updateRecordings on the index: a non-empty value sets the key, an empty one removes
+        it; recordings without metadata are left alone (as bbb-web does)."""
+        ids = list(record_ids)
+
+        def run(conn: Connection) -> int:
+            count = 0
+            for chunk in _chunks(ids):
+                rows = conn.execute(
+                    select(recordings.c.id, recordings.c.tenant_id, recordings.c.meta).where(
+                        recordings.c.record_id.in_(list(chunk))
+                    )
+                ).all()
+                for pk, tenant_id, meta_text in rows:
+                    metadata = meta_from_json(meta_text)
+                    if metadata is None:
+                        continue
+                    changed = apply_meta_updates(metadata, updates)
+                    conn.execute(
+                        update(recordings)
+                        .where(recordings.c.id == pk)
+                        .values(meta=meta_to_json(changed), updated_ms=now_ms)
+                    )
+                    _write_meta(conn, pk, tenant_id, changed)
+                    count += 1
+            return count
+
+        return await self.db.write(run)
+
+    async def set_location(self, record_id: str, location: str) -> bool:
+        """``backend`` or ``central`` (stored by the gateway after a verified import)."""
+        if location not in LOCATIONS:
+            raise ValueError(f"location must be one of {sorted(LOCATIONS)}")
+        statement = (
+            update(recordings).where(recordings.c.record_id == record_id).values(location=location)
+        )
+        result = await self.db.write(lambda conn: conn.execute(statement))
+        return bool(result.rowcount)
+
+    async def remove(self, record_ids: Sequence[str]) -> int:
+        """Drop recordings from the index altogether."""
+        ids = list(record_ids)
+
+        def run(conn: Connection) -> int:
+            count = 0
+            for chunk in _chunks(ids):
+                pks = select(recordings.c.id).where(recordings.c.record_id.in_(list(chunk)))
+                conn.execute(delete(recording_meta).where(recording_meta.c.recording_id.in_(pks)))
+                count += conn.execute(
+                    delete(recordings).where(recordings.c.record_id.in_(list(chunk)))
+                ).rowcount
+            return count
+
+        return await self.db.write(run)
+
+    async def insert_many(self, entries: Sequence[RecordingEntry], now_ms: int) -> None:
+        """Bulk insert of new recordings (benchmarks, imports): no look-up of existing rows."""
+
+        def run(conn: Connection) -> None:
+            rows = [
+                {
+                    "record_id": e.snapshot.record_id,
+                    "tenant_id": e.tenant_id,
+                    "meeting_id": e.meeting_id,
+                    "backend_meeting_id": e.backend_meeting_id,
+                    "server_id": e.server_id,
+                    "state": e.snapshot.state,
+                    "start_time": e.snapshot.start_time,
+                    "snapshot": snapshot_to_json(e.snapshot),
+                    "meta": meta_to_json(e.snapshot.metadata),
+                    "location": BACKEND,
+                    "updated_ms": now_ms,
+                }
+                for e in entries
+            ]
+            conn.execute(recordings.insert(), rows)
+            pks = dict(
+                conn.execute(
+                    select(recordings.c.record_id, recordings.c.id).where(
+                        recordings.c.record_id.in_([r["record_id"] for r in rows])
+                    )
+                ).all()
+            )
+            meta_rows = [
+                row
+                for e in entries
+                for row in _meta_rows(pks[e.snapshot.record_id], e.tenant_id, e.snapshot.metadata)
+            ]
+            if meta_rows:
+                conn.execute(recording_meta.insert(), meta_rows)
+
+        await self.db.write(run)
+
+
+def apply_meta_updates(
+    metadata: Sequence[tuple[str, str]], updates: Mapping[str, str]
+) -> tuple[tuple[str, str], ...]:
+    """Set (non-empty value) or remove (empty value) keys, keeping the order of the others;
+    new keys are appended."""
+    result = dict(metadata)
+    for key, value in updates.items():
+        if value:
+            result[key] = value
+        else:
+            result.pop(key, None)
+    return tuple(result.items())
