@@ -8,6 +8,8 @@ import logging
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bbbfleet.fleet.poller import Poller
@@ -18,8 +20,10 @@ from bbbfleet.gateway.meetings import Clock, MeetingService, wall_clock_ms
 from bbbfleet.gateway.push import PUSH_PATH, PushReceiver
 from bbbfleet.gateway.sessions import SessionRouter
 from bbbfleet.gateway.web import Gateway
+from bbbfleet.protocol.recordings import PUBLISHED
 from bbbfleet.recordings.imports import Importer, RecordingWorker
 from bbbfleet.recordings.index import RecordingIndex
+from bbbfleet.recordings.playback import PLAYER_PATH, PlaybackServer
 from bbbfleet.recordings.storage import DirectoryStorage
 from bbbfleet.settings import Settings
 from bbbfleet.storage.recordings import CENTRAL
@@ -27,6 +31,12 @@ from bbbfleet.storage.repository import Server, Store
 
 log = logging.getLogger(__name__)
 API_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"]
+READ = ["GET", "HEAD"]
+
+
+async def _add_slash(request: Request) -> Response:
+    """The video format's URL is its directory: relative links need the trailing slash."""
+    return RedirectResponse(f"{request.url.path}/", status_code=301)
 
 
 def create_app(settings: Settings, clock: Clock = wall_clock_ms) -> Starlette:
@@ -50,6 +60,12 @@ def create_app(settings: Settings, clock: Clock = wall_clock_ms) -> Starlette:
         await store.recordings.set_location(record_id, CENTRAL)
 
     importer = Importer(store, recordings, settings, clock, pushed, imported)
+
+    async def playable(record_id: str) -> bool:
+        found = await store.recordings.get(record_id)
+        return found is not None and found.state == PUBLISHED and found.location == CENTRAL
+
+    playback = PlaybackServer(recordings, playable, settings.playback_player_dir)
     worker = RecordingWorker(importer, settings)
     push = PushReceiver(settings, directory, importer, clock)
 
@@ -77,6 +93,10 @@ def create_app(settings: Settings, clock: Clock = wall_clock_ms) -> Starlette:
     routes: list[BaseRoute] = [
         Route(f"{ENDED_PATH}/{{meeting}}/{{token}}", callbacks.handle, methods=["GET", "POST"]),
         Route(PUSH_PATH, push.handle, methods=["POST", "PUT"]),
+        Route("/presentation/{record_id}/{path:path}", playback.presentation_file, methods=READ),
+        Route("/playback/video/{record_id}", _add_slash, methods=READ),
+        Route("/playback/video/{record_id}/{path:path}", playback.video_file, methods=READ),
+        Route(f"{PLAYER_PATH}/{{path:path}}", playback.player, methods=READ),
     ]
     for prefix in ("", "/t/{tenant}"):
         routes += [

@@ -231,6 +231,7 @@ class RecordingWorker:
 
     async def run_once(self) -> list[Outcome]:
         outcomes = await self.importer.run_due()
+        await self.importer.store.imports.mark_central()
         if self.extra is not None:
             await self.extra()
         cleanup = getattr(self.importer.storage, "cleanup_scratch", None)

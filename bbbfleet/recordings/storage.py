@@ -131,14 +131,17 @@ class DirectoryStorage:
             return None
         base = self._dir(record_id)
         parts = [p for p in path.split("/") if p]
-        if not parts or any(p in (".", "..") or p.startswith(".") for p in parts[:1]):
+        if len(parts) < 2 or any(p in (".", "..") for p in parts) or parts[0].startswith("."):
             return None  # the first level is a format name: never the manifest, never ".."
         try:
             resolved = base.joinpath(*parts).resolve(strict=True)
+            fmt = (base / parts[0]).resolve(strict=True)
         except (OSError, RuntimeError):
             return None
-        # containment after resolving: no "..", symlink or other trick leaves the recording
-        if not resolved.is_relative_to(base.resolve()) or not resolved.is_file():
+        # containment after resolving: no symlink or other trick leaves the format's directory
+        if not resolved.is_relative_to(fmt) or not fmt.is_relative_to(self.root):
+            return None
+        if not resolved.is_file():
             return None
         stat = resolved.stat()
         return StoredFile(resolved, stat.st_size, stat.st_mtime)

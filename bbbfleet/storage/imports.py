@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, delete, insert, select, update
 
 from bbbfleet.storage.database import Database
-from bbbfleet.storage.models import recording_imports
+from bbbfleet.storage.models import recording_imports, recordings
 from bbbfleet.storage.records import NotFound
 
 
@@ -219,6 +219,20 @@ class ImportStore:
         row = await self.get(record_id)
         assert row is not None
         return row
+
+    async def mark_central(self) -> int:
+        """Recordings imported before the index knew them (the index adds new rows as
+        ``backend``): mark them ``central`` now."""
+        imported = select(recording_imports.c.record_id).where(
+            recording_imports.c.state == ImportState.IMPORTED.value
+        )
+        statement = (
+            update(recordings)
+            .where(recordings.c.location == "backend", recordings.c.record_id.in_(imported))
+            .values(location="central")
+        )
+        count: int = await self.db.write(lambda conn: conn.execute(statement).rowcount)
+        return count
 
     async def forget(self, record_id: str) -> None:
         await self.db.write(
