@@ -24,6 +24,7 @@ from bbbfleet.protocol.recordings import PUBLISHED
 from bbbfleet.recordings.imports import Importer, RecordingWorker
 from bbbfleet.recordings.index import RecordingIndex
 from bbbfleet.recordings.playback import PLAYER_PATH, PlaybackServer
+from bbbfleet.recordings.retention import RecordingRemover, Retention
 from bbbfleet.recordings.storage import DirectoryStorage
 from bbbfleet.settings import Settings
 from bbbfleet.storage.recordings import CENTRAL
@@ -66,7 +67,8 @@ def create_app(settings: Settings, clock: Clock = wall_clock_ms) -> Starlette:
         return found is not None and found.state == PUBLISHED and found.location == CENTRAL
 
     playback = PlaybackServer(recordings, playable, settings.playback_player_dir)
-    worker = RecordingWorker(importer, settings)
+    remover = RecordingRemover(store, recordings, backends, clock)
+    worker = RecordingWorker(importer, settings, Retention(remover).run_once)
     push = PushReceiver(settings, directory, importer, clock)
 
     @contextlib.asynccontextmanager
@@ -113,4 +115,5 @@ def create_app(settings: Settings, clock: Clock = wall_clock_ms) -> Starlette:
     app.state.recording_index = recording_index
     app.state.importer = importer
     app.state.recording_worker = worker
+    app.state.recording_remover = remover
     return app

@@ -207,6 +207,22 @@ class ImportStore:
             updated_ms=now_ms,
         )
 
+    async def claim(self, record_id: str, now_ms: int) -> RecordingImport | None:
+        """Take a pending or failed import for an attempt now, with a fresh attempt budget
+        (None when there is none, or someone else is importing it)."""
+        statement = (
+            update(recording_imports)
+            .where(
+                recording_imports.c.record_id == record_id,
+                recording_imports.c.state.in_(
+                    [ImportState.PENDING.value, ImportState.FAILED.value]
+                ),
+            )
+            .values(state=ImportState.IMPORTING.value, attempts=0, updated_ms=now_ms)
+        )
+        count: int = await self.db.write(lambda conn: conn.execute(statement).rowcount)
+        return await self.get(record_id) if count else None
+
     async def requeue(self, record_id: str, now_ms: int) -> RecordingImport:
         """Try a pending or failed import again now, with a fresh attempt budget."""
         await self._set(
@@ -233,6 +249,24 @@ class ImportStore:
         )
         count: int = await self.db.write(lambda conn: conn.execute(statement).rowcount)
         return count
+
+    async def expired_central(
+        self, tenant_id: int, started_before_ms: int, limit: int
+    ) -> builtins.list[str]:
+        """A tenant's centrally stored, not yet deleted recordings older than the cut-off."""
+        statement = (
+            select(recordings.c.record_id)
+            .where(
+                recordings.c.tenant_id == tenant_id,
+                recordings.c.location == "central",
+                recordings.c.state != "deleted",
+                recordings.c.start_time < started_before_ms,
+            )
+            .order_by(recordings.c.start_time)
+            .limit(limit)
+        )
+        rows = await self.db.read(lambda conn: conn.execute(statement).all())
+        return [row[0] for row in rows]
 
     async def forget(self, record_id: str) -> None:
         await self.db.write(
