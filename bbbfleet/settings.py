@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = 32 * 1024 * 1024
     """Largest accepted request body (create with embedded presentations); larger → FAILED."""
 
+    max_text_track_bytes: Annotated[int, Field(ge=1)] = 8 * 1024 * 1024
+    """Largest putRecordingTextTrack upload (the whole multipart body) the gateway passes on to
+    the recording's server; larger → FAILED ``requestTooLarge``."""
+
     tenant_by_secret: bool = True
     """Recognise the tenant by the secret alone when neither path prefix nor Host header names
     one (fine for a handful of tenants; every tenant secret is tried)."""

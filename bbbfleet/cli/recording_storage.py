@@ -21,7 +21,7 @@ from bbbfleet.recordings.imports import Importer, Outcome
 from bbbfleet.recordings.retention import DeleteFailed, RecordingRemover
 from bbbfleet.recordings.storage import DirectoryStorage
 from bbbfleet.settings import Settings
-from bbbfleet.storage.imports import ImportState
+from bbbfleet.storage.imports import ImportState, RecordingImport
 from bbbfleet.storage.recordings import CENTRAL
 from bbbfleet.storage.repository import Store
 
@@ -42,6 +42,16 @@ def _when(ms: int | None) -> str:
     if not ms:
         return "-"
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ms / 1000))
+
+
+def describe_import(row: RecordingImport) -> str:
+    """One line for ``recording show``: the state of the recording's import."""
+    text = f"{row.state.value} after {row.attempts} attempt(s)"
+    if row.state is ImportState.PENDING:
+        text += f", next try {_when(row.next_try_ms)}"
+    if row.last_error and row.state is not ImportState.IMPORTED:
+        text += f" ({row.last_error[:80]})"
+    return text
 
 
 @click.command("imports")
@@ -140,9 +150,7 @@ def delete(ctx: click.Context, record_id: str, yes: bool) -> None:
     settings = settings_from(ctx)
 
     async def action(store: Store) -> bool:
-        backends = BackendClient(
-            settings.backend_timeout, 4, settings.backend_checksum_algorithm
-        )
+        backends = BackendClient(settings.backend_timeout, 4, settings.backend_checksum_algorithm)
         try:
             remover = RecordingRemover(
                 store, DirectoryStorage(settings.recordings_dir), backends, _now_ms

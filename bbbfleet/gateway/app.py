@@ -18,6 +18,7 @@ from bbbfleet.gateway.callbacks import ENDED_PATH, EndCallbacks
 from bbbfleet.gateway.directory import Directory
 from bbbfleet.gateway.meetings import Clock, MeetingService, wall_clock_ms
 from bbbfleet.gateway.push import PUSH_PATH, PushReceiver
+from bbbfleet.gateway.recordings import RecordingService
 from bbbfleet.gateway.sessions import SessionRouter
 from bbbfleet.gateway.web import Gateway
 from bbbfleet.protocol.recordings import PUBLISHED
@@ -51,7 +52,12 @@ def create_app(settings: Settings, clock: Clock = wall_clock_ms) -> Starlette:
     meetings = MeetingService(store, backends, directory, settings, callbacks, clock)
     poller = Poller(store, backends, settings, clock, on_change=directory.invalidate)
     recording_index = RecordingIndex(store, backends, settings, clock)
-    gateway = Gateway(settings, directory, meetings, SessionRouter(backends, directory))
+    recording_service = RecordingService(
+        store, backends, directory, settings, recording_index, clock
+    )
+    gateway = Gateway(
+        settings, directory, meetings, SessionRouter(backends, directory), recording_service
+    )
     recordings = DirectoryStorage(settings.recordings_dir)
 
     async def pushed(server: Server, record_id: str) -> None:

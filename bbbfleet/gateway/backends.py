@@ -76,8 +76,9 @@ class BackendClient:
         timeout: float | None = None,
         signed: bool = True,
         headers: dict[str, str] | None = None,
+        post: bool = False,
     ) -> str:
-        """GET (or POST when there is a body) a signed API call; return the response text.
+        """GET (or POST when there is a body, or ``post``) a signed API call; return the text.
         Calls BBB does not checksum (the session-token calls) go ``signed=False``.
 
         Raises BackendUnavailable, or BackendInvalidAnswer for an HTTP error status."""
@@ -92,10 +93,10 @@ class BackendClient:
             options["timeout"] = aiohttp.ClientTimeout(total=timeout)
         try:
             extra = dict(headers or {})
-            if body:
+            if body or post:
                 if content_type:
                     extra["Content-Type"] = content_type
-                request = self._http().post(url, data=body, headers=extra, **options)
+                request = self._http().post(url, data=body or b"", headers=extra, **options)
             else:
                 request = self._http().get(url, headers=extra, **options)
             async with request as response:

@@ -13,9 +13,11 @@ from bbbfleet.gateway.answers import Answer, Document, Failure, to_response
 from bbbfleet.gateway.auth import Unauthorised, authenticate, candidate_tenants
 from bbbfleet.gateway.directory import Directory
 from bbbfleet.gateway.meetings import CreateRequest, MeetingService
+from bbbfleet.gateway.recordings import RecordingService
 from bbbfleet.gateway.sessions import SessionRouter
 from bbbfleet.protocol import errors as E
-from bbbfleet.protocol import responses
+from bbbfleet.protocol import recordings as rec
+from bbbfleet.protocol import responses, text_tracks
 from bbbfleet.protocol.calls import (
     CALLS,
     FORM_TYPES,
@@ -25,6 +27,7 @@ from bbbfleet.protocol.calls import (
     media_type,
 )
 from bbbfleet.protocol.params import ApiParams, ParamsNotUtf8, RawQuery, parse_pairs
+from bbbfleet.protocol.xml import JSON_MEDIA_TYPE
 from bbbfleet.settings import Settings
 from bbbfleet.storage.repository import Tenant
 
@@ -62,11 +65,13 @@ class Gateway:
         directory: Directory,
         meetings: MeetingService,
         sessions: SessionRouter,
+        recordings: RecordingService,
     ) -> None:
         self.settings = settings
         self.directory = directory
         self.meetings = meetings
         self.sessions = sessions
+        self.recordings = recordings
         self.handlers: dict[str, Handler] = {
             "create": self._create,
             "join": self._join,
@@ -77,6 +82,14 @@ class Gateway:
             "sendChatMessage": lambda r: meetings.send_chat_message(r.tenant, r.params, r.query),
             "getSessions": lambda r: meetings.get_sessions(r.tenant),
             "insertDocument": lambda r: meetings.insert_document(
+                r.tenant, r.params, r.query, r.body, r.content_type
+            ),
+            "getRecordings": lambda r: recordings.get_recordings(r.tenant, r.params),
+            "publishRecordings": lambda r: recordings.publish(r.tenant, r.params),
+            "deleteRecordings": lambda r: recordings.delete(r.tenant, r.params),
+            "updateRecordings": lambda r: recordings.update(r.tenant, r.params),
+            "getRecordingTextTracks": lambda r: recordings.get_text_tracks(r.tenant, r.params),
+            "putRecordingTextTrack": lambda r: recordings.put_text_track(
                 r.tenant, r.params, r.query, r.body, r.content_type
             ),
         }
@@ -105,8 +118,11 @@ class Gateway:
         if not call.accepts(request.method):
             return to_response(Failure(E.METHOD_NOT_ALLOWED, status=405), request)
         raw_query: bytes = request.scope["query_string"]
+        limit = self.settings.max_body_bytes
+        if name == "putRecordingTextTrack":
+            limit = min(limit, self.settings.max_text_track_bytes)
         try:
-            body = await self._read_body(request)
+            body = await self._read_body(request, limit)
         except BodyTooLarge:
             return to_response(Failure(E.BODY_TOO_LARGE), request)
         content_type = request.headers.get("content-type")
@@ -118,6 +134,9 @@ class Gateway:
             cookie = request.headers.get("cookie")
             answer = await self.sessions.route(name, params, RawQuery.parse(raw_query), cookie)
             return to_response(answer, request)
+        early = before_checksum(name, params)
+        if early is not None:  # bbb-web checks these parameters before the checksum
+            return to_response(early, request)
         snapshot = await self.directory.get()
         candidates = candidate_tenants(
             snapshot,
@@ -151,12 +170,11 @@ class Gateway:
             return to_response(self.meetings.join_error(params, error), request)
         return to_response(Failure(error), request)
 
-    async def _read_body(self, request: Request) -> bytes:
+    async def _read_body(self, request: Request, limit: int) -> bytes:
         headers = request.headers
         declared = headers.get("content-length")
         if declared is None and "transfer-encoding" not in headers:
             return b""  # no body (every GET of an LMS): nothing to wait for
-        limit = self.settings.max_body_bytes
         if declared is not None and declared.isdigit() and int(declared) > limit:
             raise BodyTooLarge
         chunks: list[bytes] = []
@@ -196,3 +214,25 @@ class Gateway:
 
     async def _join(self, request: ApiRequest) -> Answer:
         return await self.meetings.join(request.tenant, request.params, request.query)
+
+
+def before_checksum(call: str, params: ApiParams) -> Answer | None:
+    """What the recording calls answer before the checksum is verified (REFERENCE.md §5.8,
+    §5.11, §5.12): a missing checksum, recordID or publish parameter."""
+    if call in ("publishRecordings", "deleteRecordings", "updateRecordings"):
+        error = rec.recording_action_error(params, needs_publish=call == "publishRecordings")
+        return None if error is None else Failure(error)
+    if call == "getRecordingTextTracks":
+        if not params.get("checksum"):
+            return Failure(E.RECORDING_CHECKSUM)
+        if not params.get("recordID"):
+            return Failure(E.MISSING_PARAM_RECORD_ID)
+    if call == "putRecordingTextTrack":
+        for name, error in (
+            ("checksum", text_tracks.PUT_MISSING_CHECKSUM),
+            ("recordID", text_tracks.PUT_MISSING_RECORD_ID),
+        ):
+            if not params.get(name):
+                body = text_tracks.put_failed_json(error.key, error.message)
+                return Document(body, media_type=JSON_MEDIA_TYPE)
+    return None

@@ -162,6 +162,10 @@ NO_SERVER_AVAILABLE = ApiError(
     "noServerAvailable",
     "No BigBlueButton server is available to host this meeting. Please try again later.",
 )
+RECORDING_SERVER_UNAVAILABLE = ApiError(
+    "serverUnavailable",
+    "The BigBlueButton server holding this recording is not reachable. Please try again shortly.",
+)
 BACKEND_INVALID_RESPONSE = ApiError(
     "serverError",
     "The BigBlueButton server hosting this meeting gave an invalid answer. Please try again.",

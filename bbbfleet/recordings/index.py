@@ -95,8 +95,9 @@ class RecordingIndex:
 
     async def refresh_server(self, server: Server, record_ids: Sequence[str] | None = None) -> int:
         """Read the server's recordings (all of them, or just ``record_ids``) and write them into
-        the index; returns how many recordings the server listed.  After a complete, consistent
-        pass, indexed recordings of this server it no longer lists are marked gone.
+        the index; returns how many recordings the server listed.  Indexed recordings of this
+        server that it no longer lists are marked gone (after a complete, consistent pass, or
+        among the ``record_ids`` asked for).
 
         Raises BackendFailure when the server cannot be read."""
         if record_ids is not None:
@@ -110,6 +111,17 @@ class RecordingIndex:
                 found, _total = await self._get_recordings(server, query)
                 snapshots += [s for s in found if s.record_id in wanted]
             await self._write(server, snapshots)
+            # asked by exact ID, so one the server did not list is not there (any more)
+            listed = {s.record_id for s in snapshots}
+            missing = [
+                record_id
+                for record_id in ids
+                if record_id not in listed
+                and (known := await self.store.recordings.get(record_id)) is not None
+                and known.server_id == server.id
+            ]
+            if missing:
+                await self.store.recordings.mark_gone(missing, self.clock())
             return len(snapshots)
         snapshots, consistent = await self._list_all(server)
         await self._write(server, snapshots)

@@ -414,6 +414,7 @@ class RecordingStore:
                     recordings.c.snapshot,
                     recordings.c.meta,
                     recordings.c.gone_ms,
+                    recordings.c.location,
                 ).where(recordings.c.record_id.in_(list(chunk)))
             ).all():
                 existing[row[0]] = tuple(row)
@@ -448,7 +449,9 @@ class RecordingStore:
                 _write_meta(conn, pk, entry.tenant_id, snapshot.metadata)
                 written += 1
                 continue
-            _, pk, tenant_id, server_id, state, old_text, old_meta, gone_ms = old
+            _, pk, tenant_id, server_id, state, old_text, old_meta, gone_ms, location = old
+            if server_id is None and location == CENTRAL:
+                continue  # detached: the index decides (see detach)
             unchanged = (
                 server_id == entry.server_id
                 and state == snapshot.state
@@ -535,6 +538,25 @@ class RecordingStore:
         )
         result = await self.db.write(lambda conn: conn.execute(statement))
         return bool(result.rowcount)
+
+    async def detach(self, record_ids: Sequence[str]) -> int:
+        """Cut centrally stored recordings loose from their server: from now on the index alone
+        holds their state and metadata, and what that server lists never overwrites them."""
+        ids = list(record_ids)
+
+        def run(conn: Connection) -> int:
+            count = 0
+            for chunk in _chunks(ids):
+                count += conn.execute(
+                    update(recordings)
+                    .where(
+                        recordings.c.record_id.in_(list(chunk)), recordings.c.location == CENTRAL
+                    )
+                    .values(server_id=None)
+                ).rowcount
+            return count
+
+        return await self.db.write(run)
 
     async def remove(self, record_ids: Sequence[str]) -> int:
         """Drop recordings from the index altogether."""

@@ -40,6 +40,9 @@ COMMANDS = [
     ["tenant", "remove"],
     ["tenant", "add-secret"],
     ["tenant", "remove-secret"],
+    ["recording"],
+    ["recording", "list"],
+    ["recording", "show"],
 ]
 
 
