@@ -69,10 +69,15 @@ class SimulatedFleet:
         seed: int | None = None,
         properties: BbbProperties | None = None,
         control_port: int | None = None,
+        post_publish_url: str | None = None,
+        server_names: Sequence[str] | None = None,
+        delete_after_import: bool = False,
     ) -> None:
         if count < 1:
             raise ValueError("a fleet needs at least one server")
         rng = random.Random(seed)
+        if server_names is not None and len(server_names) != count:
+            raise ValueError(f"{len(server_names)} server names given for {count} servers")
         self.host = host
         self.servers: list[SimulatorHost] = [
             SimulatorHost(
@@ -82,6 +87,11 @@ class SimulatedFleet:
                     clock=clock,
                     rng=random.Random(rng.getrandbits(64)),
                     properties=properties,
+                    # the post-publish push (contract C2): gateway push URL, the name the
+                    # gateway knows the server by (default sim-<i>), delete after import
+                    post_publish_url=post_publish_url,
+                    server_name=None if server_names is None else server_names[index],
+                    delete_after_import=delete_after_import,
                 ),
                 host,
                 base_port + index if base_port else 0,

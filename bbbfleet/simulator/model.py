@@ -16,6 +16,7 @@ from bbbfleet.protocol import recordings as rec
 from bbbfleet.protocol.recordings import BreakoutOf, PlaybackFormat, RecordingSnapshot
 from bbbfleet.protocol.responses import AttendeeSnapshot, MeetingSnapshot
 from bbbfleet.protocol.sessions import DEFAULT_USERDATA_BLOCKLIST
+from bbbfleet.simulator.recording_files import with_sizes
 
 MINUTE_MS = 60_000
 
@@ -82,6 +83,12 @@ class BbbProperties:
     turn_secret: str = "sim-turn-secret"
     turn_ttl_seconds: int = 86400
     remote_ice_candidates: tuple[str, ...] = ("192.0.2.10",)
+    # keepEvents: events.xml (and so the analytics callback) also for meetings without record=true
+    keep_events: bool = False
+    # How long rap-caption-inbox takes to turn an uploaded text track into a published one.
+    text_track_delay_seconds: float = 1.0
+    # The largest putRecordingTextTrack upload accepted (the simulator's own limit).
+    text_track_max_bytes: int = 1024 * 1024
 
 
 @dataclass
@@ -392,11 +399,16 @@ class Recording:
     is_breakout: bool = False
     breakout: BreakoutOf | None = None
     breakout_rooms: list[str] = field(default_factory=list)
+    # format -> relative path -> bytes: every published file but metadata.xml (recording_files)
+    static_files: dict[str, dict[str, bytes]] = field(default_factory=dict, repr=False)
+    # False once the post-publish push imported it and the local copy was deleted
+    local_files: bool = True
+    push_status: str | None = None  # what the last post-publish push achieved (control API)
 
     def snapshot(self) -> RecordingSnapshot:
         # Until processing is over there is no published format to show.
         processing = self.state in (rec.PROCESSING, rec.PROCESSED)
-        return RecordingSnapshot(
+        snapshot = RecordingSnapshot(
             record_id=self.record_id,
             meeting_id=self.meeting_id,
             name=self.name,
@@ -411,6 +423,8 @@ class Recording:
             breakout_rooms=tuple(self.breakout_rooms),
             playback=() if processing else tuple(self.playback),
         )
+        # Each format's size is the byte count of the files it publishes (metadata.xml included).
+        return with_sizes(snapshot, self.static_files)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -424,4 +438,6 @@ class Recording:
             "participants": self.participants,
             "rawSize": self.raw_size,
             "metadata": dict(self.metadata),
+            "localFiles": self.local_files,
+            "pushStatus": self.push_status,
         }

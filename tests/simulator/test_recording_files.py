@@ -1,0 +1,171 @@
+"""Published recordings have real files: every path getRecordings and the archive name is served
+over HTTP, sizes are the bytes served, and only published recordings are served at all."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import re
+import tarfile
+
+import httpx
+
+from bbbfleet.simulator import ManualClock
+from tests.simulator.conftest import Bbb
+from tests.simulator.test_recordings import FREDS_ROOM, recorded_id
+
+FORMAT_URL = {"presentation": "{base}/presentation/{id}/", "video": "{base}/playback/video/{id}/"}
+
+
+def sizes_of(xml: str) -> dict[str, int]:
+    """format type -> <size> of that format, from a getRecordings answer."""
+    return {
+        m.group(1): int(m.group(2))
+        for m in re.finditer(r"<format><type>(\w+)</type>.*?<size>(\d+)</size>", xml)
+    }
+
+
+def archive_members(bbb: Bbb, record_id: str) -> dict[str, bytes]:
+    archive = bbb.host.state.recording_archive(record_id)
+    assert archive is not None
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        members = tar.getmembers()
+        assert all(m.isfile() or m.isdir() for m in members)
+        return {
+            m.name: tar.extractfile(m).read()  # type: ignore[union-attr]
+            for m in members
+            if m.isfile()
+        }
+
+
+async def test_every_file_is_served_and_sizes_are_the_bytes_served(
+    bbb: Bbb, clock: ManualClock
+) -> None:
+    record_id = await recorded_id(bbb, clock)
+    listing = await bbb.call("getRecordings", recordID=record_id)
+    sizes = sizes_of(listing.text)
+    assert set(sizes) == {"presentation", "video"}
+    served: dict[str, int] = {"presentation": 0, "video": 0}
+    members = archive_members(bbb, record_id)
+    for name, data in members.items():
+        fmt, rid, relative = name.split("/", 2)
+        assert rid == record_id
+        url = FORMAT_URL[fmt].format(base=bbb.host.base_url, id=record_id) + relative
+        response = await bbb.http.get(url)
+        assert response.status_code == 200, url
+        assert response.content == data, url
+        served[fmt] += len(response.content)
+    assert served == sizes
+    total = re.search(r"</breakoutRooms>|</metadata><size>(\d+)</size>", listing.text)
+    assert total is not None and int(total.group(1)) == sum(sizes.values())
+    # what BBB's playback needs is there
+    for needed in ("metadata.xml", "shapes.svg", "panzooms.xml", "cursor.xml", "captions.json"):
+        assert f"presentation/{record_id}/{needed}" in members
+    assert f"presentation/{record_id}/video/webcams.webm" in members
+    for needed in ("index.html", "video-0.m4v", "metadata.xml", "video.xml"):
+        assert f"video/{record_id}/{needed}" in members
+
+
+async def test_urls_in_get_recordings_answer(bbb: Bbb, clock: ManualClock) -> None:
+    record_id = await recorded_id(bbb, clock)
+    listing = (await bbb.call("getRecordings", recordID=record_id)).text
+    urls = re.findall(r"<url>([^<]+)</url>", listing) + re.findall(r">(http[^<]+\.png)<", listing)
+    assert len(urls) == 5  # player, video directory, three thumbnails
+    for url in urls:
+        response = await bbb.http.get(url)
+        assert response.status_code == 200, url
+    thumb = await bbb.http.get(urls[-1])
+    assert thumb.headers["content-type"] == "image/png"
+    assert thumb.content.startswith(b"\x89PNG\r\n\x1a\n")
+    assert thumb.content[16:24] == (176).to_bytes(4, "big") + (136).to_bytes(4, "big")
+    video = await bbb.http.get(f"{bbb.host.base_url}/playback/video/{record_id}/")
+    assert "video-0.m4v" in video.text and video.headers["content-type"].startswith("text/html")
+    metadata = await bbb.http.get(f"{bbb.host.base_url}/presentation/{record_id}/metadata.xml")
+    assert f"<link>{bbb.host.base_url}/playback/presentation/2.3/{record_id}</link>" in (
+        metadata.text
+    )
+    assert "<state>published</state>" in metadata.text
+
+
+async def served(bbb: Bbb, record_id: str) -> list[int]:
+    base = bbb.host.base_url
+    paths = [
+        f"/playback/presentation/2.3/{record_id}",
+        f"/presentation/{record_id}/metadata.xml",
+        f"/playback/video/{record_id}/",
+        f"/playback/video/{record_id}/video-0.m4v",
+    ]
+    return [(await bbb.http.get(base + path)).status_code for path in paths]
+
+
+async def test_only_published_recordings_are_served(bbb: Bbb, clock: ManualClock) -> None:
+    record_id = await recorded_id(bbb, clock)
+    assert await served(bbb, record_id) == [200] * 4
+    await bbb.call("publishRecordings", recordID=record_id, publish="false")
+    assert await served(bbb, record_id) == [404] * 4
+    await bbb.call("publishRecordings", recordID=record_id, publish="true")
+    assert await served(bbb, record_id) == [200] * 4
+    await bbb.call("deleteRecordings", recordID=record_id)
+    assert await served(bbb, record_id) == [404] * 4
+    assert await served(bbb, "unknown-1234") == [404] * 4
+
+
+async def test_processing_recordings_are_not_served(bbb: Bbb, clock: ManualClock) -> None:
+    await bbb.create(FREDS_ROOM, record="true")
+    await bbb.enter(FREDS_ROOM, role="viewer")
+    await bbb.call("end", meetingID=FREDS_ROOM)
+    (recording,) = bbb.host.state.recordings.values()
+    assert await served(bbb, recording.record_id) == [404] * 4
+    assert bbb.host.state.recording_archive(recording.record_id) is None
+
+
+async def test_paths_outside_the_tree_are_not_found(bbb: Bbb, clock: ManualClock) -> None:
+    record_id = await recorded_id(bbb, clock)
+    base = bbb.host.base_url
+    for path in (
+        f"/presentation/{record_id}/%2e%2e/{record_id}/metadata.xml",
+        f"/presentation/{record_id}/presentation/..%2f..%2fmetadata.xml",
+        f"/presentation/{record_id}//metadata.xml",
+        f"/presentation/{record_id}/nothing.xml",
+        f"/presentation/..%2f{record_id}/metadata.xml",
+        f"/playback/video/{record_id}/%2e%2e%2f%2e%2e%2fetc/passwd",
+    ):
+        response = await bbb.http.send(httpx.Request("GET", httpx.URL(base + path)))
+        assert response.status_code == 404, path
+
+
+async def test_sizes_follow_metadata_updates(bbb: Bbb, clock: ManualClock) -> None:
+    record_id = await recorded_id(bbb, clock)
+    before = sizes_of((await bbb.call("getRecordings", recordID=record_id)).text)
+    await bbb.call("updateRecordings", ("meta_course", "A long course name"), recordID=record_id)
+    after = sizes_of((await bbb.call("getRecordings", recordID=record_id)).text)
+    assert after["presentation"] > before["presentation"]
+    metadata = await bbb.http.get(f"{bbb.host.base_url}/presentation/{record_id}/metadata.xml")
+    assert "<course>A long course name</course>" in metadata.text
+    members = archive_members(bbb, record_id)
+    presentation = sum(len(d) for n, d in members.items() if n.startswith("presentation/"))
+    assert presentation == after["presentation"]
+
+
+async def test_the_archive_is_deterministic_and_complete(bbb: Bbb, clock: ManualClock) -> None:
+    record_id = await recorded_id(bbb, clock)
+    state = bbb.host.state
+    first, second = state.recording_archive(record_id), state.recording_archive(record_id)
+    assert first is not None and first == second
+    compressed = state.recording_archive(record_id, compress=True)
+    assert compressed is not None and gzip.decompress(compressed) == first
+    with tarfile.open(fileobj=io.BytesIO(first)) as tar:
+        names = tar.getnames()
+        assert all(m.uid == 0 and m.gid == 0 for m in tar.getmembers())
+    assert names[:2] == ["presentation", f"presentation/{record_id}"]
+    assert all(
+        n.startswith((f"presentation/{record_id}", f"video/{record_id}"))
+        or n in ("presentation", "video")
+        for n in names
+    )
+    assert {f"presentation/{record_id}/metadata.xml", f"video/{record_id}/metadata.xml"} <= set(
+        names
+    )
+    assert not any(".." in n.split("/") or n.startswith("/") for n in names)
+    assert hashlib.sha256(first).hexdigest() == hashlib.sha256(second or b"").hexdigest()
