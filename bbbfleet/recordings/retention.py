@@ -6,8 +6,10 @@ files, then the index marks it ``deleted`` (getRecordings with ``state=deleted``
 as BBB does).  If the server cannot be reached nothing is deleted and the next round tries again.
 
 Retention (``bbbfleet tenant set --recording-retention-days N``, off by default) deletes a
-tenant's centrally stored recordings whose start time is more than N days ago; the recording
-worker applies it every round.
+tenant's centrally stored recordings whose start time is more than N days ago — whatever their
+state, so the files of a recording deleted through the API (which, like BBB, only marks it
+deleted) are purged too; the recording worker applies it every round.  A purged recording is no
+longer ``central``.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from bbbfleet.protocol import documents
 from bbbfleet.protocol.params import RawQuery
 from bbbfleet.protocol.recordings import DELETED
 from bbbfleet.recordings.storage import RecordingStorage
+from bbbfleet.storage.recordings import BACKEND
 from bbbfleet.storage.repository import Server, Store
 
 log = logging.getLogger(__name__)
@@ -54,7 +57,13 @@ class RecordingRemover:
         """Delete a recording on its server, centrally and in the index.  True when there was
         anything to delete; DeleteFailed when its server could not be asked."""
         recording = await self.store.recordings.get(record_id)
-        if recording is not None and recording.server_id is not None and recording.gone_ms is None:
+        on_server = (
+            recording is not None
+            and recording.server_id is not None
+            and recording.gone_ms is None
+            and recording.state != DELETED
+        )
+        if on_server and recording is not None and recording.server_id is not None:
             servers = {s.id: s for s in await self.store.servers.list()}
             server = servers.get(recording.server_id)
             if server is not None:
@@ -62,6 +71,9 @@ class RecordingRemover:
         removed = await self.storage.delete(record_id)
         if recording is not None:
             await self.store.recordings.set_state([record_id], DELETED, self.clock())
+            # its files are gone: no longer "central" (and no longer listed once its server
+            # forgets it too, as BBB forgets a purged recording)
+            await self.store.recordings.set_location(record_id, BACKEND)
         await self.store.imports.forget(record_id)
         return removed or recording is not None
 

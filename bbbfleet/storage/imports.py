@@ -253,13 +253,12 @@ class ImportStore:
     async def expired_central(
         self, tenant_id: int, started_before_ms: int, limit: int
     ) -> builtins.list[str]:
-        """A tenant's centrally stored, not yet deleted recordings older than the cut-off."""
+        """A tenant's centrally stored recordings (any state) older than the cut-off."""
         statement = (
             select(recordings.c.record_id)
             .where(
                 recordings.c.tenant_id == tenant_id,
                 recordings.c.location == "central",
-                recordings.c.state != "deleted",
                 recordings.c.start_time < started_before_ms,
             )
             .order_by(recordings.c.start_time)

@@ -40,9 +40,10 @@ async def test_retention_deletes_old_central_recordings(database_url: str, tmp_p
         assert not (Path(gw.settings.recordings_dir) / RECORD_ID).exists()
         recording = await gw.store.recordings.get(RECORD_ID)
         assert recording is not None and recording.state == "deleted"
+        assert recording.location == "backend"  # purged: nothing central any more
         assert await gw.store.imports.get(RECORD_ID) is None
-        await worker.run_once()  # idempotent
-        assert (await gw.store.recordings.get(RECORD_ID)).state == "deleted"  # type: ignore[union-attr]
+        report = await worker.extra()  # idempotent: nothing left to purge
+        assert report.deleted == [] and report.failed == []
     finally:
         await stop_gateway(gw)
 
@@ -64,5 +65,26 @@ async def test_an_unreachable_server_postpones_deletion(database_url: str, tmp_p
         row = await gw.store.imports.get(RECORD_ID)
         assert row is not None and row.state is ImportState.IMPORTED
         assert sim.url  # still configured; a later round retries
+    finally:
+        await stop_gateway(gw)
+
+
+async def test_retention_purges_the_files_of_an_api_deleted_recording(
+    database_url: str, tmp_path: Path
+) -> None:
+    """deleteRecordings only marks a recording deleted (as BBB keeps it in deleted/); retention
+    removes its central files later."""
+    clock = ManualClock(1_700_000_000_000 + 10 * DAY * 1000)
+    gw = await start_gateway(
+        database_url, servers=1, clock=clock, recordings_dir=str(tmp_path / "central")
+    )
+    try:
+        await stored(gw)
+        await index(gw, state="deleted")
+        await gw.store.recordings.set_location(RECORD_ID, "central")
+        await gw.store.tenants.configure("alpha", recording_retention_days=5)
+        report = await gw.app.state.recording_worker.extra()  # type: ignore[union-attr]
+        assert report.deleted == [RECORD_ID]
+        assert not (Path(gw.settings.recordings_dir) / RECORD_ID).exists()
     finally:
         await stop_gateway(gw)
