@@ -280,3 +280,24 @@ async def test_a_push_with_a_single_attempt_budget_answers_import_failed(
         assert answer["messageKey"] == "importFailed"
     finally:
         await stop_gateway(gw)
+
+
+async def test_one_recording_worker_leads_on_postgres(database_url: str) -> None:
+    """With PostgreSQL only the process holding the advisory lock runs the worker's rounds."""
+    from bbbfleet.fleet.poller import Leadership
+    from bbbfleet.recordings.imports import WORKER_LOCK
+    from bbbfleet.storage.database import Database
+
+    first, second = Database(database_url), Database(database_url)
+    a, b = Leadership(first, WORKER_LOCK), Leadership(second, WORKER_LOCK)
+    try:
+        assert await a.acquire()
+        assert await a.acquire()  # keeps it
+        assert await b.acquire() is (not first.is_postgres)  # SQLite: one process, always
+        await a.release()
+        assert await b.acquire()
+    finally:
+        await a.release()
+        await b.release()
+        await first.dispose()
+        await second.dispose()

@@ -40,16 +40,23 @@ def member(
     return info, data
 
 
-def build(entries: Iterable[tuple[tarfile.TarInfo, bytes]], gzip: bool = False) -> bytes:
+def build(
+    entries: Iterable[tuple[tarfile.TarInfo, bytes]],
+    gzip: bool = False,
+    format: int = tarfile.PAX_FORMAT,
+) -> bytes:
     buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz" if gzip else "w") as tar:
+    with tarfile.open(fileobj=buffer, mode="w:gz" if gzip else "w", format=format) as tar:
         for info, data in entries:
             tar.addfile(info, io.BytesIO(data) if info.isreg() else None)
     return buffer.getvalue()
 
 
 def archive(
-    files: dict[str, bytes] | None = None, gzip: bool = False, with_dirs: bool = True
+    files: dict[str, bytes] | None = None,
+    gzip: bool = False,
+    with_dirs: bool = True,
+    format: int = tarfile.PAX_FORMAT,
 ) -> bytes:
     files = presentation_files() if files is None else files
     entries = []
@@ -62,7 +69,7 @@ def archive(
                 dirs.add(d)
                 entries.append(member(d + "/", kind=tarfile.DIRTYPE))
         entries.append(member(name, files[name]))
-    return build(entries, gzip)
+    return build(entries, gzip, format)
 
 
 def write(path: Path, data: bytes) -> tuple[Path, int, str]:

@@ -57,6 +57,17 @@ def test_a_good_archive_unpacks_with_its_manifest(tmp_path: Path, compressed: bo
     assert Manifest.from_json(manifest.to_json()) == manifest
 
 
+@pytest.mark.parametrize("fmt", [tarfile.GNU_FORMAT, tarfile.PAX_FORMAT, tarfile.USTAR_FORMAT])
+def test_tar_formats_and_long_names(tmp_path: Path, fmt: int) -> None:
+    """GNU tar (what a shell script on a BBB server makes) writes long names in extra headers."""
+    long_dir = "presentation/" + "d" * 40 + "-1700000000000/thumbnails"
+    files = presentation_files() | {f"presentation/{RECORD_ID}/{long_dir}/thumb-1.png": b"png"}
+    if fmt == tarfile.USTAR_FORMAT:  # ustar splits at most 155+100 characters: still fine here
+        files = {k: v for k, v in files.items() if len(k) < 150}
+    manifest = run(tmp_path, archive(files, format=fmt))
+    assert len(manifest.files) == len(files)
+
+
 def test_names_with_dot_slash_and_without_directory_entries(tmp_path: Path) -> None:
     files = {f"./{k}": v for k, v in presentation_files().items()}
     manifest = run(tmp_path, archive(files, with_dirs=False))
