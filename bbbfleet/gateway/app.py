@@ -100,7 +100,7 @@ def create_app(settings: Settings, clock: Clock = wall_clock_ms) -> Starlette:
 
     routes: list[BaseRoute] = [
         Route(f"{ENDED_PATH}/{{meeting}}/{{token}}", callbacks.handle, methods=["GET", "POST"]),
-        Route(PUSH_PATH, push.handle, methods=["POST"]),
+        Route(PUSH_PATH, push.handle, methods=API_METHODS),
         Route("/presentation/{record_id}/{path:path}", playback.presentation_file, methods=READ),
         Route("/playback/video/{record_id}", _add_slash, methods=READ),
         Route("/playback/video/{record_id}/{path:path}", playback.video_file, methods=READ),

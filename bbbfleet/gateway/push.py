@@ -83,6 +83,8 @@ class PushReceiver:
             return to_response(Failure(E.INTERNAL_ERROR), request)
 
     async def _handle(self, request: Request) -> Response:
+        if request.method != "POST":
+            return to_response(Failure(E.METHOD_NOT_ALLOWED, status=405), request)
         raw_query: bytes = request.scope["query_string"]
         try:
             params = ApiParams.from_pairs(parse_pairs(raw_query))

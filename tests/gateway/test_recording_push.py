@@ -158,6 +158,14 @@ async def test_authentication(gw: Gateway) -> None:
     await failed(gw, push_url(gw, data, record_id="../../x"), data, "invalidArchive")
 
 
+async def test_other_methods_and_undecodable_queries(gw: Gateway) -> None:
+    data = archive()
+    got = await gw.get(push_url(gw, data))
+    assert got.status_code == 405 and "<messageKey>methodNotAllowed</messageKey>" in got.text
+    url = push_url(gw, data).replace("recordID=", "recordID=%ff")
+    await failed(gw, url, data, "validationError")
+
+
 async def test_size_and_sha_must_match(gw: Gateway) -> None:
     data = archive()
     await failed(gw, push_url(gw, data, size=len(data) - 1), data, "archiveMismatch")
