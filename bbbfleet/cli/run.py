@@ -65,7 +65,24 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="Listen address.")
 @click.option("--secret", help="One secret for all servers (default: sim-secret-<n>).")
-def sim(count: int, base_port: int, host: str, secret: str | None) -> None:
+@click.option(
+    "--post-publish-url",
+    help="Push each published recording to this gateway push URL "
+    "(e.g. http://127.0.0.1:8000/bigbluebutton/fleet/recordings/push); servers push as sim-<n>.",
+)
+@click.option(
+    "--delete-after-import",
+    is_flag=True,
+    help="With --post-publish-url: delete a recording's files once the gateway confirms the import.",
+)
+def sim(
+    count: int,
+    base_port: int,
+    host: str,
+    secret: str | None,
+    post_publish_url: str | None,
+    delete_after_import: bool,
+) -> None:
     """Run simulated BBB servers (for tests, benchmarks and trying bbbfleet out)."""
     from bbbfleet.simulator import run_simulated_fleet
 
@@ -76,7 +93,15 @@ def sim(count: int, base_port: int, host: str, secret: str | None) -> None:
             f"secret {secret or f'sim-secret-{index}'}"
         )
     click.echo(f"fleet control: http://{host}:{base_port - 1}/_fleet/servers")
-    run_simulated_fleet(count, base_port, host, secret, base_port - 1)
+    run_simulated_fleet(
+        count,
+        base_port,
+        host,
+        secret,
+        base_port - 1,
+        post_publish_url=post_publish_url,
+        delete_after_import=delete_after_import,
+    )
 
 
 @click.command()

@@ -16,7 +16,7 @@ from bbbfleet.protocol import recordings as rec
 from bbbfleet.protocol.recordings import BreakoutOf, PlaybackFormat, RecordingSnapshot
 from bbbfleet.protocol.responses import AttendeeSnapshot, MeetingSnapshot
 from bbbfleet.protocol.sessions import DEFAULT_USERDATA_BLOCKLIST
-from bbbfleet.simulator.recording_files import with_sizes
+from bbbfleet.simulator.recording_files import FileSpec, with_sizes
 
 MINUTE_MS = 60_000
 
@@ -399,8 +399,10 @@ class Recording:
     is_breakout: bool = False
     breakout: BreakoutOf | None = None
     breakout_rooms: list[str] = field(default_factory=list)
-    # format -> relative path -> bytes: every published file but metadata.xml (recording_files)
-    static_files: dict[str, dict[str, bytes]] = field(default_factory=dict, repr=False)
+    # what its published files are made from (recording_files), and their sizes per format
+    # without metadata.xml
+    files: FileSpec | None = field(default=None, repr=False)
+    static_sizes: dict[str, int] = field(default_factory=dict, repr=False)
     # False once the post-publish push imported it and the local copy was deleted
     local_files: bool = True
     push_status: str | None = None  # what the last post-publish push achieved (control API)
@@ -424,7 +426,11 @@ class Recording:
             playback=() if processing else tuple(self.playback),
         )
         # Each format's size is the byte count of the files it publishes (metadata.xml included).
-        return with_sizes(snapshot, self.static_files)
+        return with_sizes(snapshot, self.static_sizes)
+
+    def static_files(self) -> dict[str, dict[str, bytes]]:
+        """Every published file but the metadata.xml files (none once they were deleted)."""
+        return {} if self.files is None or not self.local_files else self.files.static()
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -194,6 +194,35 @@ def video_files(record_id: str, name: str, duration_ms: int, participants: int) 
     }
 
 
+@dataclass(frozen=True, slots=True)
+class FileSpec:
+    """What a recording's files are generated from: a few numbers instead of the bytes, so a
+    server holding many recordings stays small; ``static()`` makes the files when asked."""
+
+    record_id: str
+    name: str
+    presentation_id: str
+    slides: tuple[Slide, ...]
+    duration_ms: int
+    participants: int
+
+    def static(self) -> dict[str, dict[str, bytes]]:
+        """format -> relative path -> bytes, every file but ``metadata.xml``."""
+        return {
+            PRESENTATION: presentation_files(
+                self.record_id,
+                self.presentation_id,
+                self.slides,
+                self.duration_ms,
+                self.participants,
+            ),
+            VIDEO: video_files(self.record_id, self.name, self.duration_ms, self.participants),
+        }
+
+    def static_sizes(self) -> dict[str, int]:
+        return {fmt: sum(len(b) for b in tree.values()) for fmt, tree in self.static().items()}
+
+
 # --- metadata.xml -------------------------------------------------------------------------------
 
 
@@ -266,12 +295,11 @@ def sized(recording: RecordingSnapshot, playback: PlaybackFormat, static_bytes: 
     return size
 
 
-def with_sizes(
-    recording: RecordingSnapshot, static: Mapping[str, Mapping[str, bytes]]
-) -> RecordingSnapshot:
-    """The snapshot with each format's ``size`` set to the bytes it publishes."""
+def with_sizes(recording: RecordingSnapshot, static_sizes: Mapping[str, int]) -> RecordingSnapshot:
+    """The snapshot with each format's ``size`` set to the bytes it publishes (``static_sizes``:
+    the bytes of each format's other files)."""
     playback = tuple(
-        replace(f, size=sized(recording, f, sum(len(b) for b in static.get(f.type, {}).values())))
+        replace(f, size=sized(recording, f, static_sizes.get(f.type, 0)))
         for f in recording.playback
     )
     return replace(recording, playback=playback)
@@ -297,8 +325,8 @@ def recording_archive(
     *,
     compress: bool = False,
 ) -> bytes:
-    """The recording's published directories as one tar: ``<format>/<recordID>/…`` entries,
-    directories before their files, sorted, owned by root with a fixed mtime (the recording's
+    """The recording's published directories as one tar: ``<format>/<recordID>`` and every
+    directory and file below it, directories before their files, sorted, owned by root with a fixed mtime (the recording's
     end), so the same recording always gives the same bytes (and the same sha256)."""
     mtime = recording.end_time // 1000
     buffer = io.BytesIO()
@@ -307,7 +335,9 @@ def recording_archive(
 
         def directory(path: str) -> None:
             parts = path.split("/")
-            for depth in range(1, len(parts) + 1):
+            # from <format>/<recordID> down: the format directory itself is no entry (as
+            # ``tar -C published -c presentation/<recordID>`` makes it)
+            for depth in range(2, len(parts) + 1):
                 name = "/".join(parts[:depth])
                 if name in added:
                     continue

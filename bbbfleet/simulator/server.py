@@ -697,13 +697,11 @@ class SimulatedServer:
             PreviewImage(alt, f"{thumbnails}/thumbnails/thumb-{n}.png")
             for n, alt in enumerate(DEFAULT_SLIDES, start=1)
         )
-        slides = [Slide(n, text) for n, text in enumerate(DEFAULT_SLIDES, start=1)]
-        static = {
-            files.PRESENTATION: files.presentation_files(
-                internal_id, presentation_id, slides, duration_ms, participants
-            ),
-            files.VIDEO: files.video_files(internal_id, meeting.name, duration_ms, participants),
-        }
+        slides = tuple(Slide(n, text) for n, text in enumerate(DEFAULT_SLIDES, start=1))
+        spec = files.FileSpec(
+            internal_id, meeting.name, presentation_id, slides, duration_ms, participants
+        )
+        static_sizes = spec.static_sizes()
         presentation = PlaybackFormat(
             type=files.PRESENTATION,
             url=f"{self.server_url}/playback/presentation/2.3/{internal_id}",
@@ -719,7 +717,7 @@ class SimulatedServer:
             duration_ms=duration_ms,
             size=0,
         )
-        published_bytes = sum(len(b) for tree in static.values() for b in tree.values())
+        published_bytes = sum(static_sizes.values())
         # metadata.xml lists the keys bbb-web adds around the meta_* ones (the reference
         # example's order); more than four keys come out in Scala hash order on a real server.
         metadata = {
@@ -748,7 +746,8 @@ class SimulatedServer:
             is_breakout=meeting.is_breakout,
             breakout=breakout,
             breakout_rooms=list(meeting.breakout_rooms),
-            static_files=static,
+            files=spec,
+            static_sizes=static_sizes,
         )
 
     # --- recordings: published files, post-publish push, callbacks (recording_files, push) -----
@@ -790,7 +789,7 @@ class SimulatedServer:
         if recording is None or not recording.local_files or recording.state != rec.PUBLISHED:
             return None
         return files.recording_archive(
-            recording.snapshot(), recording.static_files, compress=compress
+            recording.snapshot(), recording.static_files(), compress=compress
         )
 
     def published_file(self, fmt: str, record_id: str, path: str) -> bytes | None:
@@ -803,7 +802,7 @@ class SimulatedServer:
         parts = path.split("/")
         if any(part in ("", ".", "..") or "\\" in part for part in parts):
             return None
-        tree = files.format_tree(recording.snapshot(), recording.static_files, fmt)
+        tree = files.format_tree(recording.snapshot(), recording.static_files(), fmt)
         return None if tree is None else tree.get(path)
 
     def is_published_here(self, record_id: str) -> bool:
@@ -836,7 +835,6 @@ class SimulatedServer:
         if recording is None or not recording.local_files:
             return False
         recording.local_files = False
-        recording.static_files = {}
         return True
 
     def post_attempted(self, post: OutgoingPost, status: int | None) -> None:

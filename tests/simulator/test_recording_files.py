@@ -8,6 +8,7 @@ import hashlib
 import io
 import re
 import tarfile
+from xml.etree import ElementTree
 
 import httpx
 
@@ -158,14 +159,44 @@ async def test_the_archive_is_deterministic_and_complete(bbb: Bbb, clock: Manual
     with tarfile.open(fileobj=io.BytesIO(first)) as tar:
         names = tar.getnames()
         assert all(m.uid == 0 and m.gid == 0 for m in tar.getmembers())
-    assert names[:2] == ["presentation", f"presentation/{record_id}"]
-    assert all(
-        n.startswith((f"presentation/{record_id}", f"video/{record_id}"))
-        or n in ("presentation", "video")
-        for n in names
-    )
+    assert names[:2] == [f"presentation/{record_id}", f"presentation/{record_id}/captions.json"]
+    assert all(n.startswith((f"presentation/{record_id}", f"video/{record_id}")) for n in names)
     assert {f"presentation/{record_id}/metadata.xml", f"video/{record_id}/metadata.xml"} <= set(
         names
     )
     assert not any(".." in n.split("/") or n.startswith("/") for n in names)
     assert hashlib.sha256(first).hexdigest() == hashlib.sha256(second or b"").hexdigest()
+
+
+async def test_metadata_xml_is_well_formed_and_complete(bbb: Bbb, clock: ManualClock) -> None:
+    name = 'A & B\'s <room> "x"'
+    await bbb.create("odd-room", name=name, record="true", **{"meta_bbb-context": "<&>"})
+    await bbb.enter("odd-room", role="viewer")
+    clock.advance(125)
+    await bbb.call("end", meetingID="odd-room")
+    clock.advance(10)
+    (recording,) = bbb.host.state.recordings.values()
+    record_id = recording.record_id
+    base = bbb.host.base_url
+    for url in (
+        f"{base}/presentation/{record_id}/metadata.xml",
+        f"{base}/playback/video/{record_id}/metadata.xml",
+    ):
+        root = ElementTree.fromstring((await bbb.http.get(url)).content)
+        assert root.findtext("id") == record_id
+        assert root.findtext("state") == "published" and root.findtext("published") == "true"
+        meeting = root.find("meeting")
+        assert meeting is not None and meeting.get("name") == name
+        assert meeting.get("externalId") == "odd-room"
+        assert root.findtext("meta/bbb-context") == "<&>"
+        assert root.findtext("meta/meetingName") == name
+        assert root.findtext("playback/duration") == "125000"
+        assert int(root.findtext("raw_size") or 0) > int(root.findtext("playback/size") or 0)
+    presentation = ElementTree.fromstring(
+        (await bbb.http.get(f"{base}/presentation/{record_id}/metadata.xml")).content
+    )
+    images = presentation.findall("playback/extensions/preview/images/image")
+    assert [(i.get("width"), i.get("height")) for i in images] == [("176", "136")] * 3
+    assert presentation.findtext("playback/format") == "presentation"
+    listing = await bbb.call("getRecordings", recordID=record_id)
+    assert "<name>A &amp; B's &lt;room&gt; &quot;x&quot;</name>" in listing.text
