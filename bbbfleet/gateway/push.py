@@ -122,7 +122,9 @@ class PushReceiver:
             )
         staged = await self._receive(request, record_id, size, sha256)
         await self.importer.notify_pushed(server, record_id)
-        outcome = await self.importer.receive(server, record_id, staged, size, sha256)
+        outcome = await self.importer.receive(
+            server, record_id, staged, size, sha256, digest_checked=True
+        )
         if outcome.refusal is not None:
             raise _Refused(outcome.refusal)
         if outcome.state is ImportState.FAILED:

@@ -99,9 +99,17 @@ class Importer:
         self.on_imported = on_imported
 
     async def receive(
-        self, server: Server | None, record_id: str, archive: Path, size: int, sha256: str
+        self,
+        server: Server | None,
+        record_id: str,
+        archive: Path,
+        size: int,
+        sha256: str,
+        digest_checked: bool = False,
     ) -> Outcome:
-        """A checked archive arrived (from a push or the CLI): queue it and try it now."""
+        """An archive arrived (from a push or the CLI): queue it and try it now.
+        ``digest_checked``: its size and sha256 were just computed from the file (the push
+        handler does that while receiving), so the first attempt need not read it again."""
         earlier = await self.store.imports.get(record_id)
         now = self.clock()
         row = await self.store.imports.begin(
@@ -115,9 +123,9 @@ class Importer:
         )
         if earlier and earlier.staged_path and earlier.staged_path != str(archive):
             _unlink(Path(earlier.staged_path))  # a newer push supersedes an archive still queued
-        return await self.attempt(row)
+        return await self.attempt(row, recheck=not digest_checked)
 
-    async def attempt(self, row: RecordingImport) -> Outcome:
+    async def attempt(self, row: RecordingImport, recheck: bool = True) -> Outcome:
         """One attempt at storing ``row``'s archive (the row is claimed: state importing)."""
         attempts = row.attempts + 1
         now = self.clock()
@@ -125,7 +133,7 @@ class Importer:
         try:
             if archive is None or not archive.is_file():
                 raise invalid(f"the staged archive of {row.record_id} is gone; push it again")
-            await self._store(row.record_id, archive, row.size, row.sha256)
+            await self._store(row.record_id, archive, row.size, row.sha256, recheck)
         except ArchiveError as refused:
             message = refused.error.message
             log.warning("recording %s: archive refused: %s", row.record_id, message)
@@ -167,10 +175,12 @@ class Importer:
             log.exception("recording %s: could not mark it central in the index", row.record_id)
         return Outcome(row.record_id, True, row.sha256, ImportState.IMPORTED)
 
-    async def _store(self, record_id: str, archive: Path, size: int, sha256: str) -> Manifest:
-        # the archive waited on disk: check it is still the one that was announced
-        found_size, found_sha = await asyncio.to_thread(file_digest, archive)
-        check_digest(found_size, found_sha, size, sha256)
+    async def _store(
+        self, record_id: str, archive: Path, size: int, sha256: str, recheck: bool = True
+    ) -> Manifest:
+        if recheck:  # the archive waited on disk: check it is still the one that was announced
+            found_size, found_sha = await asyncio.to_thread(file_digest, archive)
+            check_digest(found_size, found_sha, size, sha256)
         scratch = self.storage.scratch()
         try:
             manifest = await asyncio.to_thread(

@@ -309,3 +309,21 @@ async def test_one_recording_worker_leads_on_postgres(database_url: str) -> None
         await b.release()
         await first.dispose()
         await second.dispose()
+
+
+async def test_a_staged_archive_damaged_while_waiting_is_not_imported(
+    gw: Gateway, clock: ManualClock
+) -> None:
+    blocker = break_storage(gw)
+    data = archive()
+    await push(gw, push_url(gw, data), data)
+    row = await gw.store.imports.get(RECORD_ID)
+    assert row is not None and row.staged_path
+    staged = Path(row.staged_path)
+    staged.write_bytes(staged.read_bytes()[:-1] + b"!")  # bit rot on the disk
+    blocker.unlink()
+    clock.advance(10)
+    outcome = (await gw.app.state.recording_worker.run_once())[0]  # type: ignore[union-attr]
+    assert outcome.state is ImportState.FAILED and outcome.refusal is not None
+    assert outcome.refusal.key == "archiveMismatch"
+    assert not (central(gw) / RECORD_ID).exists() and not staged.exists()
