@@ -7,6 +7,7 @@ worker and the CLI never import the same recording at once).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import shutil
 import time
@@ -16,7 +17,7 @@ import click
 
 from bbbfleet.cli.context import print_table, settings_from, with_store
 from bbbfleet.gateway.backends import BackendClient
-from bbbfleet.recordings.archive import file_digest, valid_record_id
+from bbbfleet.recordings.archive import ArchiveError, file_digest, valid_record_id
 from bbbfleet.recordings.imports import Importer, Outcome
 from bbbfleet.recordings.retention import DeleteFailed, RecordingRemover
 from bbbfleet.recordings.storage import DirectoryStorage
@@ -168,4 +169,23 @@ def delete(ctx: click.Context, record_id: str, yes: bool) -> None:
         raise click.ClickException(f"no recording {record_id} is known or stored")
 
 
-STORAGE_COMMANDS = (imports, import_, delete)
+@click.command("verify")
+@click.argument("record_id")
+@click.pass_context
+def verify(ctx: click.Context, record_id: str) -> None:
+    """Re-hash a centrally stored recording's files against its manifest."""
+    if not valid_record_id(record_id):
+        raise click.BadParameter(f"{record_id!r} is not a record ID", param_hint="RECORD_ID")
+    settings = settings_from(ctx)
+    storage = DirectoryStorage(settings.recordings_dir)
+    try:
+        manifest = asyncio.run(storage.verify(record_id))
+    except ArchiveError as exc:
+        raise click.ClickException(exc.error.message) from exc
+    click.echo(
+        f"{record_id}: {len(manifest.files)} files, {manifest.total_bytes} bytes, "
+        f"formats {', '.join(manifest.formats)}: all match the manifest"
+    )
+
+
+STORAGE_COMMANDS = (imports, import_, delete, verify)

@@ -121,7 +121,13 @@ class Importer:
             str(archive),
             now,
         )
-        if earlier and earlier.staged_path and earlier.staged_path != str(archive):
+        superseded = (
+            earlier is not None
+            and earlier.state is not ImportState.IMPORTING  # an attempt still reads it
+            and earlier.staged_path
+            and earlier.staged_path != str(archive)
+        )
+        if superseded and earlier is not None and earlier.staged_path:
             _unlink(Path(earlier.staged_path))  # a newer push supersedes an archive still queued
         return await self.attempt(row, recheck=not digest_checked)
 

@@ -43,6 +43,7 @@ COMMANDS = [
     ["recording", "imports"],
     ["recording", "import"],
     ["recording", "delete"],
+    ["recording", "verify"],
     ["recording"],
     ["recording", "list"],
     ["recording", "show"],

@@ -66,6 +66,13 @@ def test_import_list_and_delete(tmp_path: Path) -> None:
     assert refused.exit_code == 1 and "not under" in refused.output
     assert (cli.central / RECORD_ID / "presentation" / "metadata.xml").is_file()  # kept
 
+    checked = cli("recording", "verify", RECORD_ID)
+    assert checked.exit_code == 0 and "all match the manifest" in checked.output
+    (cli.central / RECORD_ID / "video" / "video-0.m4v").write_bytes(b"tampered")
+    tampered = cli("recording", "verify", RECORD_ID)
+    assert tampered.exit_code == 1 and "video/video-0.m4v changed" in tampered.output
+    assert cli("recording", "verify", "../x").exit_code == 2
+
     kept = cli("recording", "delete", RECORD_ID, input="n\n")
     assert kept.exit_code == 1 and (cli.central / RECORD_ID).exists()
     deleted = cli("recording", "delete", RECORD_ID, "--yes")
