@@ -116,6 +116,11 @@ class Settings(BaseSettings):
     """Seconds between two passes of the recording index over every server's getRecordings
     (runs where the poller runs; with PostgreSQL one process at a time)."""
 
+    recordings_page_size: Annotated[int, Field(ge=0, le=100)] = 100
+    """Recordings per getRecordings request of an index pass (BBB's maximum is 100).  bbb-web
+    reads every metadata.xml of the server for each request, paged or not: with thousands of
+    recordings per server, 0 (the whole list in one request) costs the server least."""
+
     allow_fetch_all_recordings: bool = True
     """BBB's ``allowFetchAllRecordings``: when false, a getRecordings without meetingID,
     recordID or limit answers ``noRecordings`` instead of listing all the tenant's recordings."""

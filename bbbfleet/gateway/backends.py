@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterable
 from typing import Any
 from xml.etree.ElementTree import Element
 
@@ -71,7 +72,7 @@ class BackendClient:
         call: str,
         query: RawQuery,
         *,
-        body: bytes | None = None,
+        body: bytes | AsyncIterable[bytes] | None = None,
         content_type: str | None = None,
         timeout: float | None = None,
         signed: bool = True,
@@ -96,7 +97,8 @@ class BackendClient:
             if body or post:
                 if content_type:
                     extra["Content-Type"] = content_type
-                request = self._http().post(url, data=body or b"", headers=extra, **options)
+                data = b"" if body is None else body  # an async iterable is sent chunked
+                request = self._http().post(url, data=data, headers=extra, **options)
             else:
                 request = self._http().get(url, headers=extra, **options)
             async with request as response:

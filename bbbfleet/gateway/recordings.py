@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterable, Callable, Sequence
 from dataclasses import replace
 from enum import Enum
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -259,10 +259,10 @@ class RecordingService:
         return recording, server
 
     async def get_text_tracks(self, tenant: Tenant, params: ApiParams) -> Answer:
-        record_id = params["recordID"]
+        record_id = params["recordID"].strip()
         owned = await self._owned_server(tenant, record_id)
         if owned is None or owned[1] is None:
-            return _json(text_tracks.tracks_no_recording_json(record_id))
+            return _json(text_tracks.text_tracks_failed_json("noRecordings", record_id))
         _recording, server = owned
         assert server is not None
         query = RawQuery([]).replace("recordID", record_id)
@@ -271,7 +271,8 @@ class RecordingService:
         except BackendFailure as failure:
             log.warning("getRecordingTextTracks on %s: %s", server.name, failure.reason)
             error = E.RECORDING_SERVER_UNAVAILABLE
-            return _json(text_tracks.tracks_failed_json(error.key, error.message))
+            body = {"returncode": "FAILED", "messageKey": error.key, "message": error.message}
+            return _json(text_tracks.gson({"response": body}))
         return Document(text, media_type=_media_type(text))
 
     async def put_text_track(
@@ -279,13 +280,15 @@ class RecordingService:
         tenant: Tenant,
         params: ApiParams,
         query: RawQuery,
-        body: bytes,
+        body: bytes | AsyncIterable[bytes],
         content_type: str | None,
     ) -> Answer:
-        record_id = params["recordID"]
+        """The upload (bytes, or a stream read only once the recording is known to be the
+        tenant's) goes to the recording's server unchanged."""
+        record_id = params["recordID"].strip()
         owned = await self._owned_server(tenant, record_id)
         if owned is None or owned[1] is None:
-            return _json(text_tracks.put_no_recording_json(record_id))
+            return _json(text_tracks.put_error_json(*text_tracks.no_recording(record_id)))
         _recording, server = owned
         assert server is not None
         try:
@@ -301,7 +304,7 @@ class RecordingService:
         except BackendFailure as failure:
             log.warning("putRecordingTextTrack on %s: %s", server.name, failure.reason)
             error = E.RECORDING_SERVER_UNAVAILABLE
-            return _json(text_tracks.put_failed_json(error.key, error.message))
+            return _json(text_tracks.put_error_json(error.key, error.message))
         return Document(text, media_type=_media_type(text))
 
 

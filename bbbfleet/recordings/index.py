@@ -42,6 +42,7 @@ BACKEND_ID: Final = re.compile(r"bf(\d+)-(.*)", re.DOTALL)
 HASHED: Final = re.compile(r"h-[0-9a-f]{64}")
 METADATA_MEETING_ID: Final = "meetingId"  # the key bbb-web adds at create
 _IDS_PER_CALL: Final = 50  # recordIDs per getRecordings (keeps the URL short)
+LIST_TIMEOUT: Final = 60.0  # seconds for one unpaginated list of a server's recordings
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,13 +65,26 @@ def split_backend_id(backend_meeting_id: str) -> tuple[int, str] | None:
     return None if match is None else (int(match.group(1)), match.group(2))
 
 
-def to_tenant(snapshot: RecordingSnapshot, backend_id: str, meeting_id: str) -> RecordingSnapshot:
+MetadataValue = Callable[[str, str], str]  # (key, backend value) → what the tenant sees
+
+
+def same_value(_key: str, value: str) -> str:
+    return value
+
+
+def to_tenant(
+    snapshot: RecordingSnapshot,
+    backend_id: str,
+    meeting_id: str,
+    translate: MetadataValue = same_value,
+) -> RecordingSnapshot:
     """The recording as its tenant sees it: its own meetingID everywhere bbb-web wrote the
-    backend's."""
+    backend's, other metadata values through ``translate`` (e.g. the gateway's relay URLs
+    back to the tenant's own callback URLs)."""
     metadata = snapshot.metadata
     if metadata is not None:
         metadata = tuple(
-            (k, meeting_id if k == METADATA_MEETING_ID and v == backend_id else v)
+            (k, meeting_id if k == METADATA_MEETING_ID and v == backend_id else translate(k, v))
             for k, v in metadata
         )
     return replace(snapshot, meeting_id=meeting_id, metadata=metadata)
@@ -83,12 +97,15 @@ class RecordingIndex:
         backends: BackendClient,
         settings: Settings,
         clock: Callable[[], int],
+        metadata_value: MetadataValue = same_value,
     ) -> None:
         self.store = store
         self.backends = backends
         self.settings = settings
         self.clock = clock
+        self.metadata_value = metadata_value
         self.leadership = Leadership(store.db, RECORDINGS_POLLER_LOCK)
+        self._analysed_count: int | None = None  # index size at the last planner statistics
         self._semaphore = asyncio.Semaphore(settings.poll_concurrency)
 
     # --- one server ----------------------------------------------------------------------------
@@ -134,9 +151,9 @@ class RecordingIndex:
         return len(snapshots)
 
     async def _get_recordings(
-        self, server: Server, query: RawQuery
+        self, server: Server, query: RawQuery, timeout: float | None = None
     ) -> tuple[list[RecordingSnapshot], int | None]:
-        text = await self.backends.call(server, "getRecordings", query)
+        text = await self.backends.call(server, "getRecordings", query, timeout=timeout)
         try:
             page = parse_get_recordings(text)
         except UnreadableRecordings as exc:
@@ -149,6 +166,11 @@ class RecordingIndex:
         for marking recordings gone) only if every page reported the same total and the pages
         held that many distinct recordings."""
         by_id: dict[str, RecordingSnapshot] = {}
+        page_size = self.settings.recordings_page_size
+        if page_size == 0:  # the whole list in one request
+            everything = RawQuery([]).replace("state", "any")
+            found, _total = await self._get_recordings(server, everything, LIST_TIMEOUT)
+            return found, True
         totals: set[int] = set()
         offset = 0
         while True:
@@ -156,7 +178,7 @@ class RecordingIndex:
                 RawQuery([])
                 .replace("state", "any")
                 .replace("offset", str(offset))
-                .replace("limit", str(MAX_LIMIT))
+                .replace("limit", str(min(page_size, MAX_LIMIT)))
             )
             found, total = await self._get_recordings(server, query)
             if total is None:  # noRecordings: nothing (left) to list
@@ -185,7 +207,9 @@ class RecordingIndex:
                     meeting_id=owner.meeting_id,
                     backend_meeting_id=snapshot.meeting_id,
                     server_id=server.id,
-                    snapshot=to_tenant(snapshot, snapshot.meeting_id, owner.meeting_id),
+                    snapshot=to_tenant(
+                        snapshot, snapshot.meeting_id, owner.meeting_id, self.metadata_value
+                    ),
                 )
             )
         if entries:
@@ -230,6 +254,15 @@ class RecordingIndex:
                 log.exception("recordings of %s not read", server.name)
                 return repr(exc)
 
+    async def keep_statistics(self) -> None:
+        """Refresh the planner statistics when the index changed size by a tenth (and at the
+        first cycle of the process)."""
+        count = await self.store.recordings.count()
+        last = self._analysed_count
+        if last is None or abs(count - last) > max(100, last // 10):
+            await self.store.recordings.optimize()
+            self._analysed_count = count
+
     async def run(self) -> None:
         """Index forever (the gateway's lifespan runs this as a task)."""
         try:
@@ -237,6 +270,7 @@ class RecordingIndex:
                 try:
                     if await self.leadership.acquire():
                         await self.poll_once()
+                        await self.keep_statistics()
                 except Exception:
                     log.exception("recording index cycle failed")
                 await asyncio.sleep(self.settings.recordings_poll_interval)

@@ -62,12 +62,9 @@ CONTENT_TYPES: Final = {
 
 
 def content_type(path: str) -> str:
-    dot = path.rfind(".")
-    return (
-        CONTENT_TYPES.get(path[dot:].lower(), "application/octet-stream")
-        if dot >= 0
-        else ("application/octet-stream")
-    )
+    """The media type nginx's ``mime.types`` gives a file of the recording."""
+    suffix = path[path.rfind(".") :].lower() if "." in path else ""
+    return CONTENT_TYPES.get(suffix, "application/octet-stream")
 
 
 @dataclass(frozen=True, slots=True)

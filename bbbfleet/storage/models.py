@@ -135,6 +135,11 @@ class RoomRow(Base):
     updated_ms: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+# Prefix filters are index range scans, which need byte order: PostgreSQL's default collation
+# ignores punctuation such as "-" at first level; SQLite's BINARY already is byte order.
+BYTE_ORDERED_128 = String(128).with_variant(String(128, collation="C"), "postgresql")
+
+
 class RecordingImportRow(Base):
     """A recording archive pushed by a server: its import into central storage, with retries."""
 
@@ -172,7 +177,7 @@ class RecordingRow(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    record_id: Mapped[str] = mapped_column(String(128), unique=True)
+    record_id: Mapped[str] = mapped_column(BYTE_ORDERED_128, unique=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
     meeting_id: Mapped[str] = mapped_column(String(512))  # the tenant's meetingID
     backend_meeting_id: Mapped[str] = mapped_column(String(512))
@@ -191,10 +196,23 @@ class RecordingRow(Base):
 
 class RecordingMetaRow(Base):
     """One metadata key of a recording, for indexed ``meta_*`` filters (``value_head`` is the
-    first 128 characters: long values stay out of the B-tree)."""
+    first 128 characters: long values stay out of the B-tree), with copies of the recording's
+    state, start time and listing so one filter is answered from this index alone."""
 
     __tablename__ = "recording_meta"
-    __table_args__ = (Index("ix_recording_meta_lookup", "tenant_id", "key", "value_head"),)
+    __table_args__ = (
+        # covering for one meta_* filter: match, state and listing, in start order
+        Index(
+            "ix_recording_meta_lookup",
+            "tenant_id",
+            "key",
+            "value_head",
+            "start_time",
+            "recording_id",
+            "state",
+            "listed",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     recording_id: Mapped[int] = mapped_column(
@@ -202,8 +220,12 @@ class RecordingMetaRow(Base):
     )
     tenant_id: Mapped[int] = mapped_column(Integer)
     key: Mapped[str] = mapped_column(String(255))
-    value_head: Mapped[str] = mapped_column(String(128))
+    value_head: Mapped[str] = mapped_column(BYTE_ORDERED_128)
     value: Mapped[str] = mapped_column(Text)
+    # copies of the recording's columns, so one meta_* filter needs no recordings row
+    state: Mapped[str] = mapped_column(String(16))
+    start_time: Mapped[int] = mapped_column(BigInteger, default=0)
+    listed: Mapped[bool] = mapped_column(Boolean, default=True)  # not gone, or stored centrally
 
 
 # Core table handles for the query modules (typed as Table, not the declarative FromClause).

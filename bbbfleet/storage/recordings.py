@@ -19,10 +19,13 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Row,
+    and_,
+    case,
     delete,
     func,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.exc import IntegrityError
@@ -207,8 +210,14 @@ def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
 
 
 def _meta_rows(
-    recording_pk: int, tenant_id: int, metadata: Sequence[tuple[str, str]] | None
+    recording_pk: int,
+    tenant_id: int,
+    metadata: Sequence[tuple[str, str]] | None,
+    state: str,
+    start_time: int,
+    listed: bool = True,
 ) -> list[dict[str, Any]]:
+    # one row per key (a later duplicate wins, as in RecordingQuery.matches)
     return [
         {
             "recording_id": recording_pk,
@@ -216,18 +225,48 @@ def _meta_rows(
             "key": key[:255],
             "value_head": value[:VALUE_HEAD],
             "value": value,
+            "state": state,
+            "start_time": start_time,
+            "listed": listed,
         }
-        for key, value in (metadata or ())
+        for key, value in dict(metadata or ()).items()
     ]
 
 
 def _write_meta(
-    conn: Connection, pk: int, tenant_id: int, metadata: Sequence[tuple[str, str]] | None
+    conn: Connection,
+    pk: int,
+    tenant_id: int,
+    metadata: Sequence[tuple[str, str]] | None,
+    state: str,
+    start_time: int,
+    listed: bool = True,
 ) -> None:
     conn.execute(delete(recording_meta).where(recording_meta.c.recording_id == pk))
-    rows = _meta_rows(pk, tenant_id, metadata)
+    rows = _meta_rows(pk, tenant_id, metadata, state, start_time, listed)
     if rows:
         conn.execute(recording_meta.insert(), rows)
+
+
+_LISTED = or_(recordings.c.gone_ms.is_(None), recordings.c.location == CENTRAL)
+
+
+def _sync_meta(conn: Connection, record_ids: Sequence[str]) -> None:
+    """Copy state and listing of these recordings onto their metadata rows (kept there so a
+    ``meta_*`` filter is answered from the metadata index alone)."""
+    own = recordings.c.id == recording_meta.c.recording_id
+    conn.execute(
+        update(recording_meta)
+        .where(
+            recording_meta.c.recording_id.in_(
+                select(recordings.c.id).where(recordings.c.record_id.in_(list(record_ids)))
+            )
+        )
+        .values(
+            state=select(recordings.c.state).where(own).scalar_subquery(),
+            listed=select(case((_LISTED, True), else_=False)).where(own).scalar_subquery(),
+        )
+    )
 
 
 def _contains(conn: Connection, column: Any, needle: str) -> ColumnElement[bool]:
@@ -237,12 +276,11 @@ def _contains(conn: Connection, column: Any, needle: str) -> ColumnElement[bool]
     return func.instr(column, needle) > 0
 
 
-def _meta_condition(conn: Connection, tenant_id: int | None, key: str, pattern: str) -> Any:
-    """The recordings having ``key`` matching ``pattern`` (``meta_matches`` in SQL)."""
-    value = recording_meta.c.value
-    where: list[Any] = [recording_meta.c.key == key]
-    if tenant_id is not None:
-        where.append(recording_meta.c.tenant_id == tenant_id)
+def _value_conditions(conn: Connection, pattern: str) -> list[Any]:
+    """``meta_matches(value, pattern)`` on ``recording_meta`` rows.  ``value_head`` holds the
+    first VALUE_HEAD characters, so for shorter patterns it alone decides (no row lookup)."""
+    value, head_column = recording_meta.c.value, recording_meta.c.value_head
+    where: list[Any] = []
     if len(pattern) >= 2 and pattern.startswith("%") and pattern.endswith("%"):
         if pattern[1:-1]:
             where.append(_contains(conn, value, pattern[1:-1]))
@@ -254,13 +292,45 @@ def _meta_condition(conn: Connection, tenant_id: int | None, key: str, pattern: 
     elif pattern.endswith("%"):
         prefix = pattern[:-1]
         if prefix:
-            head = prefix[:VALUE_HEAD]
-            where.append(func.substr(recording_meta.c.value_head, 1, len(head)) == head)
-            where.append(func.substr(value, 1, len(prefix)) == prefix)
+            where += _starts_with(head_column, prefix[:VALUE_HEAD])
+            if len(prefix) > VALUE_HEAD:
+                where.append(func.substr(value, 1, len(prefix)) == prefix)
     else:
-        where.append(recording_meta.c.value_head == pattern[:VALUE_HEAD])
-        where.append(value == pattern)
+        where.append(head_column == pattern[:VALUE_HEAD])
+        if len(pattern) >= VALUE_HEAD:
+            where.append(value == pattern)
+    return where
+
+
+def _meta_condition(conn: Connection, tenant_id: int | None, key: str, pattern: str) -> Any:
+    """The recordings having ``key`` matching ``pattern``."""
+    where: list[Any] = [recording_meta.c.key == key, *_value_conditions(conn, pattern)]
+    if tenant_id is not None:
+        where.append(recording_meta.c.tenant_id == tenant_id)
     return recordings.c.id.in_(select(recording_meta.c.recording_id).where(*where))
+
+
+def _meta_only_where(conn: Connection, selection: RecordingFilter) -> list[Any] | None:
+    """A tenant's selection by one ``meta_*`` filter alone, on ``recording_meta`` (which carries
+    state, start time and listing): the page and the count come from its index alone."""
+    if (
+        selection.tenant_id is None
+        or len(selection.metadata) != 1
+        or selection.record_prefixes
+        or selection.meeting_ids
+    ):
+        return None
+    key, pattern = selection.metadata[0]
+    where: list[Any] = [
+        recording_meta.c.tenant_id == selection.tenant_id,
+        recording_meta.c.key == key,
+        *_value_conditions(conn, pattern),
+    ]
+    if selection.states is not None:
+        where.append(recording_meta.c.state.in_(sorted(selection.states)))
+    if not selection.include_gone:
+        where.append(recording_meta.c.listed.is_(True))
+    return where
 
 
 def _where(conn: Connection, selection: RecordingFilter) -> list[Any]:
@@ -270,12 +340,7 @@ def _where(conn: Connection, selection: RecordingFilter) -> list[Any]:
     if selection.record_prefixes:
         where.append(
             or_(
-                *(
-                    recordings.c.record_id == p
-                    if _looks_complete(p)
-                    else func.substr(recordings.c.record_id, 1, len(p)) == p
-                    for p in selection.record_prefixes
-                )
+                *(and_(*_starts_with(recordings.c.record_id, p)) for p in selection.record_prefixes)
             )
         )
     elif selection.meeting_ids:
@@ -283,17 +348,23 @@ def _where(conn: Connection, selection: RecordingFilter) -> list[Any]:
     if selection.states is not None:
         where.append(recordings.c.state.in_(sorted(selection.states)))
     if not selection.include_gone:
-        where.append(or_(recordings.c.gone_ms.is_(None), recordings.c.location == CENTRAL))
+        where.append(_LISTED)
     for key, pattern in selection.metadata:
         where.append(_meta_condition(conn, selection.tenant_id, key, pattern))
     return where
 
 
-def _looks_complete(prefix: str) -> bool:
-    """A whole record ID (``<sha1>-<13-digit ms>``): as a prefix it can only match itself for
-    the next 250 years, so the unique index answers it."""
-    head, _, tail = prefix.partition("-")
-    return len(head) == 40 and len(tail) == 13 and tail.isdigit()
+def _starts_with(column: Any, prefix: str) -> list[Any]:
+    """``column`` starts with ``prefix``: an index range (byte-ordered column) plus the exact
+    test.  U+10FFFF is the largest code point, so every extension of ``prefix`` sorts below."""
+    return [
+        column >= prefix,
+        column < prefix + _TOP,
+        func.substr(column, 1, len(prefix)) == prefix,
+    ]
+
+
+_TOP: Final = "\U0010ffff"
 
 
 def meeting_hash(meeting_id: str) -> str:
@@ -333,6 +404,9 @@ class RecordingStore:
         match in all."""
 
         def run(conn: Connection) -> tuple[list[IndexedRecording], int]:
+            meta_where = _meta_only_where(conn, selection)
+            if meta_where is not None:
+                return by_meta(conn, meta_where)
             where = _where(conn, selection)
             query = (
                 select(*_COLUMNS)
@@ -348,6 +422,33 @@ class RecordingStore:
             else:
                 total = conn.execute(
                     select(func.count()).select_from(recordings).where(*where)
+                ).scalar_one()
+            return [_record(row) for row in rows], int(total)
+
+        def by_meta(conn: Connection, where: list[Any]) -> tuple[list[IndexedRecording], int]:
+            page = (
+                select(recording_meta.c.recording_id)
+                .where(*where)
+                .order_by(recording_meta.c.start_time, recording_meta.c.recording_id)
+                .offset(offset)
+            )
+            if limit is not None:
+                page = page.limit(limit)
+            pks = [row[0] for row in conn.execute(page).all()]
+            rows = (
+                conn.execute(
+                    select(*_COLUMNS)
+                    .where(recordings.c.id.in_(pks))
+                    .order_by(recordings.c.start_time, recordings.c.id)
+                ).all()
+                if pks
+                else []
+            )
+            if limit is None and offset == 0:
+                total = len(rows)
+            else:
+                total = conn.execute(
+                    select(func.count()).select_from(recording_meta).where(*where)
                 ).scalar_one()
             return [_record(row) for row in rows], int(total)
 
@@ -389,6 +490,25 @@ class RecordingStore:
             return None
 
         return await self.db.read(run)
+
+    async def count(self) -> int:
+        query = select(func.count()).select_from(recordings)
+        return int(await self.db.read(lambda conn: conn.execute(query).scalar_one()))
+
+    async def optimize(self) -> None:
+        """Refresh the query planner's statistics of the index tables.  Without them SQLite
+        walks a tenant's recordings in start order instead of using the meetingID or metadata
+        index (measured: 45 ms instead of 0.2 ms at 100,000 recordings).  On SQLite a sample
+        of 10,000 rows per index is enough and takes about 15 ms; PostgreSQL's autovacuum
+        does this by itself, an explicit ANALYZE just makes it current."""
+
+        def run(conn: Connection) -> None:
+            if conn.dialect.name == "sqlite":
+                conn.execute(text("PRAGMA analysis_limit=10000"))
+            conn.execute(text("ANALYZE recordings"))
+            conn.execute(text("ANALYZE recording_meta"))
+
+        await self.db.write(run)
 
     # --- writes --------------------------------------------------------------------------------
 
@@ -446,7 +566,14 @@ class RecordingStore:
                     )
                     .returning(recordings.c.id)
                 ).scalar_one()
-                _write_meta(conn, pk, entry.tenant_id, snapshot.metadata)
+                _write_meta(
+                    conn,
+                    pk,
+                    entry.tenant_id,
+                    snapshot.metadata,
+                    snapshot.state,
+                    snapshot.start_time,
+                )
                 written += 1
                 continue
             _, pk, tenant_id, server_id, state, old_text, old_meta, gone_ms, location = old
@@ -462,8 +589,8 @@ class RecordingStore:
             if unchanged:
                 continue
             conn.execute(update(recordings).where(recordings.c.id == pk).values(**values))
-            if old_meta != meta:
-                _write_meta(conn, pk, tenant_id, snapshot.metadata)
+            # rewritten whenever the recording changed: they carry its state and listing too
+            _write_meta(conn, pk, tenant_id, snapshot.metadata, snapshot.state, snapshot.start_time)
             written += 1
         return written
 
@@ -479,6 +606,7 @@ class RecordingStore:
                     .where(recordings.c.record_id.in_(list(chunk)), recordings.c.gone_ms.is_(None))
                     .values(gone_ms=now_ms)
                 ).rowcount
+                _sync_meta(conn, chunk)
             return count
 
         return await self.db.write(run)
@@ -494,6 +622,7 @@ class RecordingStore:
                     .where(recordings.c.record_id.in_(list(chunk)))
                     .values(state=state, updated_ms=now_ms)
                 ).rowcount
+                _sync_meta(conn, chunk)
             return count
 
         return await self.db.write(run)
@@ -509,11 +638,16 @@ class RecordingStore:
             count = 0
             for chunk in _chunks(ids):
                 rows = conn.execute(
-                    select(recordings.c.id, recordings.c.tenant_id, recordings.c.meta).where(
-                        recordings.c.record_id.in_(list(chunk))
-                    )
+                    select(
+                        recordings.c.id,
+                        recordings.c.tenant_id,
+                        recordings.c.meta,
+                        recordings.c.state,
+                        recordings.c.start_time,
+                        _LISTED,
+                    ).where(recordings.c.record_id.in_(list(chunk)))
                 ).all()
-                for pk, tenant_id, meta_text in rows:
+                for pk, tenant_id, meta_text, state, start_time, listed in rows:
                     metadata = meta_from_json(meta_text)
                     if metadata is None:
                         continue
@@ -523,7 +657,7 @@ class RecordingStore:
                         .where(recordings.c.id == pk)
                         .values(meta=meta_to_json(changed), updated_ms=now_ms)
                     )
-                    _write_meta(conn, pk, tenant_id, changed)
+                    _write_meta(conn, pk, tenant_id, changed, state, start_time, bool(listed))
                     count += 1
             return count
 
@@ -536,8 +670,13 @@ class RecordingStore:
         statement = (
             update(recordings).where(recordings.c.record_id == record_id).values(location=location)
         )
-        result = await self.db.write(lambda conn: conn.execute(statement))
-        return bool(result.rowcount)
+
+        def run(conn: Connection) -> bool:
+            changed = bool(conn.execute(statement).rowcount)
+            _sync_meta(conn, [record_id])
+            return changed
+
+        return await self.db.write(run)
 
     async def detach(self, record_ids: Sequence[str]) -> int:
         """Cut centrally stored recordings loose from their server: from now on the index alone
@@ -605,7 +744,13 @@ class RecordingStore:
             meta_rows = [
                 row
                 for e in entries
-                for row in _meta_rows(pks[e.snapshot.record_id], e.tenant_id, e.snapshot.metadata)
+                for row in _meta_rows(
+                    pks[e.snapshot.record_id],
+                    e.tenant_id,
+                    e.snapshot.metadata,
+                    e.snapshot.state,
+                    e.snapshot.start_time,
+                )
             ]
             if meta_rows:
                 conn.execute(recording_meta.insert(), meta_rows)

@@ -4,6 +4,7 @@ after an index poll, getRecordings is answered from the index exactly like BBB, 
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import re
 from collections.abc import AsyncIterator
@@ -23,7 +24,9 @@ RECORD_IDS = re.compile(r"<recordID>([^<]*)</recordID>")
 async def gateway(database_url: str) -> AsyncIterator[Gateway]:
     gw = await start_gateway(database_url)
     for sim in gw.fleet.servers:  # recordings are published as soon as the meeting ended
-        sim.state.properties = dataclasses.replace(sim.state.properties, recording_delay_seconds=0)
+        sim.state.properties = dataclasses.replace(
+            sim.state.properties, recording_delay_seconds=0, text_track_delay_seconds=0
+        )
     try:
         yield gw
     finally:
@@ -327,3 +330,84 @@ async def test_long_meeting_ids_map_back_after_the_meeting_is_gone(gateway: Gate
     assert f"<meetingID>{long_id}</meetingID>" in body
     assert f"<meetingId>{long_id}</meetingId>" in body
     assert "bf1-h-" not in body
+
+
+async def test_text_tracks_go_to_the_recordings_server(gateway: Gateway) -> None:
+    gw = gateway
+    await record(gw, "room-1")
+    await index(gw).poll_once()
+    (record_id,) = await ids(gw, "")
+    none = await gw.get(gw.alpha("getRecordingTextTracks", q(recordID=record_id)))
+    direct = await gw.get(direct_any(gw, "getRecordingTextTracks", q(recordID=record_id)))
+    assert none.text == direct.text  # the server's own answer, passed through
+    put = await gw.http.post(
+        gw.alpha("putRecordingTextTrack", q(recordID=record_id, kind="subtitles", lang="en_US")),
+        files={"file": ("en.vtt", b"WEBVTT\n\n00:00.000 --> 00:01.000\nHello\n", "text/vtt")},
+    )
+    assert put.headers["content-type"].startswith("application/json")
+    assert put.json()["response"]["messageKey"] == "upload_text_track_success", put.text
+    assert put.json()["response"]["recordId"] == record_id
+    tracks = await gw.get(gw.alpha("getRecordingTextTracks", q(recordID=record_id)))
+    (track,) = tracks.json()["response"]["tracks"]
+    assert (track["kind"], track["lang"], track["label"]) == ("subtitles", "en-US", "English")
+    vtt = await gw.http.get(track["href"])  # served by the recording's server
+    assert vtt.status_code == 200 and b"Hello" in vtt.content
+    # bad input is the server's own answer, after the gateway's ownership check
+    bad = await gw.http.post(
+        gw.alpha("putRecordingTextTrack", q(recordID=record_id, kind="chapters", lang="en")),
+        files={"file": ("en.vtt", b"WEBVTT\n", "text/vtt")},
+    )
+    assert bad.text == example("putRecordingTextTrack-invalidKind.json")
+    # an upload larger than max_text_track_bytes never reaches the server
+    gw.settings.max_text_track_bytes = 200_000  # the gateway's own settings object
+    large = await gw.http.post(
+        gw.alpha("putRecordingTextTrack", q(recordID=record_id, kind="captions", lang="de")),
+        files={"file": ("big.vtt", b"x" * (gw.settings.max_text_track_bytes + 1), "text/vtt")},
+    )
+    assert "<messageKey>requestTooLarge</messageKey>" in large.text
+    # streamed without a length (chunked): cut off while passing it on
+    boundary = "bbbfleetboundary"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.vtt"\r\n'
+        "Content-Type: text/vtt\r\n\r\nWEBVTT\n\n"
+    ).encode()
+
+    async def chunks(total: int) -> AsyncIterator[bytes]:
+        yield head
+        for _ in range(total // 65536 + 1):
+            yield b"x" * 65536
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    chunked = await gw.http.post(
+        gw.alpha("putRecordingTextTrack", q(recordID=record_id, kind="captions", lang="de")),
+        content=chunks(gw.settings.max_text_track_bytes),
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert "<messageKey>requestTooLarge</messageKey>" in chunked.text
+    small = await gw.http.post(
+        gw.alpha("putRecordingTextTrack", q(recordID=record_id, kind="captions", lang="de")),
+        content=chunks(10),
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert small.json()["response"]["messageKey"] == "upload_text_track_success", small.text
+
+
+async def test_the_gateway_indexes_by_itself(database_url: str) -> None:
+    """With the poller on, the recording index runs in the gateway's lifespan (here: whole
+    lists in one request, ``recordings_page_size=0``)."""
+    gw = await start_gateway(
+        database_url, poller=True, recordings_poll_interval=0.05, recordings_page_size=0
+    )
+    try:
+        for sim in gw.fleet.servers:
+            sim.state.properties = dataclasses.replace(
+                sim.state.properties, recording_delay_seconds=0
+            )
+        await record(gw, "room-1")
+        for _ in range(100):
+            if await ids(gw, ""):
+                break
+            await asyncio.sleep(0.05)
+        assert len(await ids(gw, "")) == 1
+    finally:
+        await stop_gateway(gw)

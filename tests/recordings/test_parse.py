@@ -16,6 +16,7 @@ from bbbfleet.protocol.recordings import (
     RecordingSnapshot,
 )
 from bbbfleet.protocol.recordings_read import UnreadableRecordings, parse_get_recordings
+from bbbfleet.recordings.index import to_tenant
 from bbbfleet.storage.recordings import snapshot_from_json, snapshot_to_json
 from tests.conftest import example
 
@@ -107,3 +108,15 @@ def test_stored_json_round_trip() -> None:
     for snapshot in (breakout_recording(), no_metadata_recording()):
         text = snapshot_to_json(snapshot)
         assert snapshot_from_json(text, snapshot.state, snapshot.metadata) == snapshot
+
+
+def test_metadata_translation_for_the_tenant() -> None:
+    snapshot = breakout_recording()
+    shown = to_tenant(
+        snapshot,
+        "bf1-room",
+        "room",
+        lambda key, value: "tenant-url" if key == "isBreakout" else value,
+    )
+    assert shown.meeting_id == "room"
+    assert shown.metadata == (("isBreakout", "tenant-url"), ("empty", ""), ("meetingId", "room"))

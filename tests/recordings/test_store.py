@@ -72,6 +72,8 @@ async def test_filters_match_the_python_rules(store: Store) -> None:
     ]
     assert await store.recordings.upsert(entries, 1) == len(entries)
     assert await store.recordings.upsert(entries, 2) == 0  # nothing changed: nothing written
+    await store.recordings.optimize()  # planner statistics: same answers, faster
+    assert await store.recordings.count() == len(entries)
     patterns = [
         "Greenlight",
         "green%",
@@ -101,6 +103,18 @@ async def test_filters_match_the_python_rules(store: Store) -> None:
             ]
             assert [r.record_id for r in found] == expected, pattern
             assert total == len(expected)
+            # the metadata-index path and the general one agree, page by page
+            general = RecordingFilter(
+                tenant_id=alpha,
+                states=states,
+                metadata=(("bbb-origin", pattern),),
+                meeting_ids=("room-0", "room-1", "room-2"),
+            )
+            for offset, limit in ((0, 3), (2, 5), (len(expected), 5)):
+                fast = await store.recordings.search(selection, offset, limit)
+                slow = await store.recordings.search(general, offset, limit)
+                assert [r.record_id for r in fast[0]] == [r.record_id for r in slow[0]]
+                assert fast[1] == slow[1] == len(expected)
     # meetingID and recordID (prefix; wins over meetingID) filters, pagination
     by_meeting, total = await store.recordings.search(
         RecordingFilter(tenant_id=alpha, meeting_ids=("room-1",)), offset=2, limit=3
@@ -136,13 +150,20 @@ async def test_state_meta_location_gone_and_removed_servers(store: Store) -> Non
     assert found == []
     found, _ = await store.recordings.search(RecordingFilter(alpha, metadata=(("c", "3"),)))
     assert [r.record_id for r in found] == [one.snapshot.record_id]
+    by_c = RecordingFilter(alpha, metadata=(("c", "3"),))
+    published = RecordingFilter(alpha, states=frozenset({rec.PUBLISHED}), metadata=(("c", "3"),))
+    assert (await store.recordings.search(published))[1] == 0  # the state reached the meta rows
     # gone: hidden unless stored centrally
     assert await store.recordings.server_record_ids(1) == set(ids)
     assert await store.recordings.mark_gone(ids, 4) == 2
     assert await store.recordings.server_record_ids(1) == set()
+    assert (await store.recordings.search(by_c))[1] == 0
     assert await store.recordings.set_location(one.snapshot.record_id, CENTRAL)
     found, _ = await store.recordings.search(RecordingFilter(alpha))
     assert [r.record_id for r in found] == [one.snapshot.record_id]
+    assert (await store.recordings.search(by_c))[1] == 1
+    await store.recordings.set_state([one.snapshot.record_id], rec.PUBLISHED, 5)
+    assert (await store.recordings.search(published))[1] == 1
     # seen again: back
     await store.recordings.upsert([two], 5)
     found, _ = await store.recordings.search(RecordingFilter(alpha))

@@ -14,12 +14,17 @@ down_revision = "0003"
 branch_labels = None
 depends_on = None
 
+# byte order for prefix range scans (PostgreSQL's default collation is not)
+BYTE_ORDERED_128 = sa.String(length=128).with_variant(
+    sa.String(length=128, collation="C"), "postgresql"
+)
+
 
 def upgrade() -> None:
     op.create_table(
         "recordings",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("record_id", sa.String(length=128), nullable=False),
+        sa.Column("record_id", BYTE_ORDERED_128, nullable=False),
         sa.Column("tenant_id", sa.Integer(), nullable=False),
         sa.Column("meeting_id", sa.String(length=512), nullable=False),
         sa.Column("backend_meeting_id", sa.String(length=512), nullable=False),
@@ -67,8 +72,11 @@ def upgrade() -> None:
         sa.Column("recording_id", sa.Integer(), nullable=False),
         sa.Column("tenant_id", sa.Integer(), nullable=False),
         sa.Column("key", sa.String(length=255), nullable=False),
-        sa.Column("value_head", sa.String(length=128), nullable=False),
+        sa.Column("value_head", BYTE_ORDERED_128, nullable=False),
         sa.Column("value", sa.Text(), nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("start_time", sa.BigInteger(), nullable=False),
+        sa.Column("listed", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
             ["recording_id"],
             ["recordings.id"],
@@ -82,7 +90,9 @@ def upgrade() -> None:
             batch_op.f("ix_recording_meta_recording_id"), ["recording_id"], unique=False
         )
         batch_op.create_index(
-            "ix_recording_meta_lookup", ["tenant_id", "key", "value_head"], unique=False
+            "ix_recording_meta_lookup",
+            ["tenant_id", "key", "value_head", "start_time", "recording_id", "state", "listed"],
+            unique=False,
         )
 
 
