@@ -126,8 +126,11 @@ def invalid_lang(lang: str) -> tuple[str, str]:
 # --- locales ------------------------------------------------------------------------------------
 
 _LANGUAGE = re.compile(r"[a-z]{2,3}")
+_ALPHA_COUNTRY = re.compile(r"[A-Z]{2}")
+_AREA = re.compile(r"\d{3}")
 _COUNTRY = re.compile(r"[A-Z]{2}|\d{3}")
 _VARIANT_TAG = re.compile(r"[0-9a-zA-Z]{5,8}|\d[0-9a-zA-Z]{3}")
+_PRIVATE_TAG = re.compile(r"[0-9a-zA-Z]{1,8}")
 
 
 class MalformedLocale(ValueError):
@@ -141,40 +144,57 @@ class Locale:
     variant: str = ""
 
     def language_tag(self) -> str:
-        """``Locale.toLanguageTag``: ``en-US``; a variant that is no BCP 47 subtag goes into a
-        private use ``x-lvariant`` part, as Java does."""
-        parts = [self.language or "und"]
+        """``Locale.toLanguageTag``: ``en-US``.  Leading well-formed variant subtags are kept,
+        the rest goes into a private use ``x-lvariant`` part when every piece is 1-8 letters or
+        digits, and is dropped otherwise (so ``en__../x`` is plain ``en``)."""
+        # the Locale constructor lower-cases the language and upper-cases the country
+        parts = [self.language.lower() or "und"]
         if self.country:
-            parts.append(self.country)
+            parts.append(self.country.upper())
         if self.variant:
             subtags = self.variant.replace("_", "-").split("-")
-            if all(_VARIANT_TAG.fullmatch(v) for v in subtags):
-                parts += subtags
-            else:
-                parts += ["x", "lvariant", *subtags]
+            kept = 0
+            while kept < len(subtags) and _VARIANT_TAG.fullmatch(subtags[kept]):
+                kept += 1
+            parts += subtags[:kept]
+            rest = subtags[kept:]
+            if rest and all(_PRIVATE_TAG.fullmatch(v) for v in rest):
+                parts += ["x", "lvariant", *rest]
         return "-".join(parts)
 
     def display_language(self) -> str:
         """``getDisplayLanguage()`` in an English JVM: the language's English name, or the
         code itself where Java has none."""
-        return LANGUAGE_NAMES.get(self.language, self.language)
+        language = self.language.lower()
+        return LANGUAGE_NAMES.get(language, language)
 
 
 def to_locale(text: str) -> Locale:
     """commons-lang3 ``LocaleUtils.toLocale`` (3.12+): ``ll``, ``ll_CC``, ``ll-CC``,
-    ``ll_CC_variant``, ``ll__variant``, ``_CC`` …; anything else is malformed."""
+    ``ll_CC_variant``, ``ll__variant``, ``_CC``, ``_CC_variant``; anything else is malformed."""
     if "#" in text or len(text) < 2:
         raise MalformedLocale(text)
     if text[0] in "_-":
-        return _country_only(text)
+        # "_GB" or "_GB_variant": a country of two upper-case letters right after
+        if len(text) < 3 or not (text[1].isupper() and text[2].isupper()):
+            raise MalformedLocale(text)
+        if len(text) == 3:
+            return Locale("", text[1:3])
+        if len(text) < 5 or text[3] != text[0]:
+            raise MalformedLocale(text)
+        return Locale("", text[1:3], text[4:])
     if _LANGUAGE.fullmatch(text):
         return Locale(text)
     separator = "_" if "_" in text else "-"
     segments = text.split(separator)
     language = segments[0]
     if len(segments) == 2:
-        if _LANGUAGE.fullmatch(language) and _COUNTRY.fullmatch(segments[1]):
-            return Locale(language, segments[1])
+        country = segments[1]
+        # Java's precedence: (language and two-letter country) or a numeric area code
+        if (_LANGUAGE.fullmatch(language) and _ALPHA_COUNTRY.fullmatch(country)) or (
+            _AREA.fullmatch(country)
+        ):
+            return Locale(language, country)
     elif len(segments) == 3:
         country, variant = segments[1], segments[2]
         if (
@@ -184,24 +204,6 @@ def to_locale(text: str) -> Locale:
         ):
             return Locale(language, country, variant)
     raise MalformedLocale(text)
-
-
-def _country_only(text: str) -> Locale:
-    # "_GB", "_GB_variant", "__variant"
-    if len(text) < 3:
-        raise MalformedLocale(text)
-    if text[1] == text[0]:
-        if len(text) < 4:
-            raise MalformedLocale(text)
-        return Locale("", "", text[2:])
-    country = text[1:3]
-    if not _COUNTRY.fullmatch(country):
-        raise MalformedLocale(text)
-    if len(text) == 3:
-        return Locale("", country)
-    if len(text) < 5 or text[3] != text[0]:
-        raise MalformedLocale(text)
-    return Locale("", country, text[4:])
 
 
 LANGUAGE_NAMES: Final = {

@@ -12,7 +12,16 @@ from xml.etree import ElementTree
 
 import httpx
 
-from bbbfleet.simulator import ManualClock
+from bbbfleet.protocol.params import ApiParams
+from bbbfleet.protocol.recordings import RecordingQuery
+from bbbfleet.simulator import (
+    CreateSpec,
+    JoinSpec,
+    LoopbackListener,
+    ManualClock,
+    SimulatedServer,
+    create_multi_app,
+)
 from tests.simulator.conftest import Bbb
 from tests.simulator.test_recordings import FREDS_ROOM, recorded_id
 
@@ -200,3 +209,34 @@ async def test_metadata_xml_is_well_formed_and_complete(bbb: Bbb, clock: ManualC
     assert presentation.findtext("playback/format") == "presentation"
     listing = await bbb.call("getRecordings", recordID=record_id)
     assert "<name>A &amp; B's &lt;room&gt; &quot;x&quot;</name>" in listing.text
+
+
+async def test_playback_under_a_multi_server_app(http: httpx.AsyncClient) -> None:
+    clock = ManualClock()
+    servers = [SimulatedServer(f"s{i}", name=f"sim-{i}", clock=clock) for i in range(2)]
+    listener = LoopbackListener(create_multi_app(servers))
+    await listener.start()
+    try:
+        for index, server in enumerate(servers):
+            server.server_url = f"{listener.base_url}/{index}"
+        server = servers[1]
+        meeting = server.create_meeting(
+            CreateSpec.from_params(
+                ApiParams({"meetingID": "m", "name": "M", "record": "true"}), server.properties
+            )
+        ).meeting
+        user = server.join(
+            meeting, JoinSpec.from_params(ApiParams({"fullName": "A", "role": "viewer"}))
+        )
+        server.attend(user.session_token)
+        server.end_meeting(meeting)
+        clock.advance(10)
+        (recording,) = server.find_recordings(RecordingQuery())
+        (presentation, video) = recording.snapshot().playback
+        assert presentation.url.startswith(f"{listener.base_url}/1/playback/presentation/2.3/")
+        for url in (presentation.url, video.url, presentation.preview[0].url):
+            assert (await http.get(url)).status_code == 200, url
+        elsewhere = presentation.url.replace(f"{listener.base_url}/1/", f"{listener.base_url}/0/")
+        assert (await http.get(elsewhere)).status_code == 404
+    finally:
+        await listener.stop()

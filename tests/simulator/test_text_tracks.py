@@ -163,6 +163,7 @@ async def test_put_errors_in_bbb_order(bbb: Bbb, clock: ManualClock) -> None:
         ("lang", "en/../../x", "invalidLang"),
         ("lang", "en_US/..", "invalidLang"),
         ("recordID", "../presentation", "noRecordings"),
+        ("lang", "en__../../x", "upload_text_track_success"),  # Java drops that variant
     ],
 )
 async def test_traversal_is_refused(
@@ -175,6 +176,12 @@ async def test_traversal_is_refused(
         files={"file": ("t.vtt", VTT, "text/vtt")},
     )
     assert json.loads(response.text)["response"]["messageKey"] == key
+    clock.advance(DELAY)
+    bbb.host.state.expire()
+    stored = bbb.host.state.text_tracks.captions.get(record_id, [])
+    assert [t.filename for t in stored] == (
+        ["subtitles_en.vtt"] if key.startswith("upload") else []
+    )
 
 
 async def test_unpublished_recordings_take_tracks_deleted_ones_do_not(
@@ -232,6 +239,11 @@ async def test_text_track_urls_need_a_token(bbb: Bbb, clock: ManualClock) -> Non
         ("fil", "fil", "Filipino"),
         ("es_419", "es-419", "Spanish"),
         ("xx", "xx", "xx"),
+        ("_GB", "und-GB", ""),
+        ("EN_419", "en-419", "English"),
+        ("en__../../x", "en", "English"),
+        ("en_US_x", "en-US-x-lvariant-x", "English"),
+        ("-GB-scouse", "und-GB-scouse", ""),
     ],
 )
 def test_locales_like_commons_lang3(text: str, tag: str, label: str) -> None:
@@ -239,7 +251,9 @@ def test_locales_like_commons_lang3(text: str, tag: str, label: str) -> None:
     assert (locale.language_tag(), locale.display_language()) == (tag, label)
 
 
-@pytest.mark.parametrize("text", ["e", "EN", "en_us", "en_US_x_", "en-US_x", "en#x", "1234"])
+@pytest.mark.parametrize(
+    "text", ["e", "EN", "en_us", "en_US_x_", "en-US_x", "en#x", "1234", "__POSIX", "_gb", "_GB-x"]
+)
 def test_malformed_locales(text: str) -> None:
     with pytest.raises(MalformedLocale):
         to_locale(text)
@@ -255,3 +269,20 @@ def test_webvtt_conversion() -> None:
     assert to_webvtt(VTT) == VTT
     assert to_webvtt(b"no cues here") is None
     assert to_webvtt(b"\xff\xfe") is None
+
+
+async def test_captions_directory_lifetime(bbb: Bbb, clock: ManualClock) -> None:
+    """No captions directory while processing; it outlives deletion of the recording."""
+    await bbb.create("captions-room", record="true")
+    await bbb.enter("captions-room", role="viewer")
+    await bbb.call("end", meetingID="captions-room")
+    (recording,) = bbb.host.state.recordings.values()
+    record_id = recording.record_id
+    processing = await tracks(bbb, record_id)
+    assert json.loads(processing.text)["response"]["messageKey"] == "noRecordings"
+    clock.advance(BbbProperties().recording_delay_seconds)
+    assert "upload_text_track_success" in (await put(bbb, record_id)).text
+    await bbb.call("deleteRecordings", recordID=record_id)
+    clock.advance(DELAY)
+    listed = json.loads((await tracks(bbb, record_id)).text)["response"]
+    assert [t["lang"] for t in listed["tracks"]] == ["en-US"]
