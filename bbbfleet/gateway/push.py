@@ -27,6 +27,7 @@ from bbbfleet.gateway.directory import Directory
 from bbbfleet.protocol import errors as E
 from bbbfleet.protocol.checksum import ChecksumResult, verify
 from bbbfleet.protocol.params import ApiParams, ParamsNotUtf8, parse_pairs
+from bbbfleet.protocol.recording_push import PUSH_CALL, PUSH_PATH
 from bbbfleet.protocol.xml import render_compact
 from bbbfleet.recordings.archive import ArchiveError, check_digest, valid_record_id
 from bbbfleet.recordings.imports import Importer
@@ -35,8 +36,6 @@ from bbbfleet.settings import Settings
 from bbbfleet.storage.imports import ImportState
 
 log = logging.getLogger(__name__)
-PUSH_PATH = "/bigbluebutton/fleet/recordings/push"
-PUSH_CALL = "recordingsPush"
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 
 
@@ -45,7 +44,11 @@ class _Refused(Exception):
         self.error = error
 
 
+__all__ = ["PUSH_CALL", "PUSH_PATH", "PushReceiver", "push_answer"]
+
+
 def push_answer(record_id: str, imported: bool, sha256: str) -> str:
+    """The SUCCESS answer (``protocol.recording_push.parse_push_answer`` reads it back)."""
     return render_compact(
         [
             ("returncode", "SUCCESS"),

@@ -11,6 +11,7 @@ import pytest
 
 from bbbfleet.gateway.push import PUSH_PATH
 from bbbfleet.protocol.checksum import compute
+from bbbfleet.protocol.recording_push import parse_push_answer
 from bbbfleet.recordings.storage import DirectoryStorage
 from bbbfleet.storage.imports import ImportState
 from tests.gateway.conftest import Gateway, ManualClock, q, start_gateway, stop_gateway
@@ -86,6 +87,9 @@ async def test_push_stores_the_recording_with_a_verified_manifest(
     data = archive(gzip=compressed)
     answer = await push(gw, push_url(gw, data), data)
     sha = hashlib.sha256(data).hexdigest()
+    raw = await gw.http.post(push_url(gw, data), content=data)
+    parsed = parse_push_answer(raw.text)  # what the senders read
+    assert parsed is not None and parsed.confirms(sha)
     assert answer == {
         "returncode": "SUCCESS",
         "recordID": RECORD_ID,
