@@ -74,3 +74,42 @@ async def test_recording_survives_its_server(database_url: str, tmp_path: Path) 
         assert (await gw.get(f"{gw.url}/presentation/{record_id}/metadata.xml")).status_code == 404
     finally:
         await stop_gateway(gw)
+
+
+async def test_central_recording_stays_manageable_when_its_server_forgot_it(
+    database_url: str, tmp_path: Path
+) -> None:
+    """A real BBB server lists nothing once the post-publish script deleted its published
+    directories: publish/unpublish/delete through the API then act on the central copy."""
+    gw = await start_gateway(database_url, servers=1, recordings_dir=str(tmp_path / "central"))
+    try:
+        server = gw.fleet.servers[0].state
+        server.properties = dataclasses.replace(server.properties, recording_delay_seconds=0)
+        server.post_publish_url = f"{gw.url}{PUSH_PATH}"
+        server.server_name = "sim-0"
+        await record(gw, "lecture-2")
+        await gw.get(gw.direct(0, "getRecordings", ""))
+        await drain()
+        (row,) = await gw.store.imports.list()
+        record_id = row.record_id
+        del server.recordings[record_id]  # as BBB after the published directories were deleted
+        await gw.app.state.recording_index.poll_once()  # type: ignore[union-attr]
+        metadata = f"{gw.url}/presentation/{record_id}/metadata.xml"
+        assert (await gw.get(metadata)).status_code == 200  # gone from the server, still central
+
+        def call(action: str, **params: str) -> str:
+            return gw.alpha(action, q(recordID=record_id, **params))
+
+        unpublish = await gw.get(call("publishRecordings", publish="false"))
+        assert "<returncode>SUCCESS</returncode>" in unpublish.text, unpublish.text
+        assert (await gw.get(metadata)).status_code == 404
+        publish = await gw.get(call("publishRecordings", publish="true"))
+        assert "<returncode>SUCCESS</returncode>" in publish.text, publish.text
+        assert (await gw.get(metadata)).status_code == 200
+        await gw.app.state.recording_index.poll_once()  # type: ignore[union-attr]
+        assert (await gw.get(metadata)).status_code == 200  # the server's silence changes nothing
+        delete = await gw.get(call("deleteRecordings"))
+        assert "<returncode>SUCCESS</returncode>" in delete.text, delete.text
+        assert (await gw.get(metadata)).status_code == 404
+    finally:
+        await stop_gateway(gw)
