@@ -31,6 +31,7 @@ from bbbfleet.protocol import recordings as rec
 from bbbfleet.protocol import text_tracks
 from bbbfleet.protocol.params import META_NAME, ApiParams, RawQuery
 from bbbfleet.protocol.recordings import RecordingQuery, RecordingSnapshot
+from bbbfleet.protocol.recordings_read import paginated_block
 from bbbfleet.protocol.xml import JSON_MEDIA_TYPE
 from bbbfleet.recordings.index import RecordingIndex
 from bbbfleet.settings import Settings
@@ -52,6 +53,14 @@ def public_snapshot(recording: IndexedRecording, public_url: str) -> RecordingSn
     if recording.location != CENTRAL:
         return recording.snapshot
     return with_host(recording.snapshot, public_url)
+
+
+def public_block(recording: IndexedRecording, public_url: str, paginated: bool) -> str:
+    """The ``<recording>`` getRecordings shows: the stored block (rendered when the index
+    wrote it), or rendered now for a centrally stored recording (URLs on the gateway)."""
+    if recording.location == CENTRAL:
+        return rec.recording_block(public_snapshot(recording, public_url), paginated=paginated)
+    return paginated_block(recording.block) if paginated else recording.block
 
 
 def with_host(snapshot: RecordingSnapshot, base_url: str) -> RecordingSnapshot:
@@ -106,19 +115,14 @@ class RecordingService:
         )
         if query.limit is None:
             found, _total = await self.store.recordings.search(selection)
-            blocks = [
-                rec.recording_block(public_snapshot(r, self.settings.public_url)) for r in found
-            ]
+            blocks = [public_block(r, self.settings.public_url, False) for r in found]
             return Document(rec.get_recordings_xml(blocks))
         found, total = await self.store.recordings.search(selection, query.offset, query.limit)
         if not found:
             # an offset past the end is what bbb-web answers with HTTP 500; the gateway gives
             # the answer bbb-web gives for the first offset past the last page: noRecordings
             return Document(rec.get_recordings_xml([]))
-        blocks = [
-            rec.recording_block(public_snapshot(r, self.settings.public_url), paginated=True)
-            for r in found
-        ]
+        blocks = [public_block(r, self.settings.public_url, True) for r in found]
         pagination = rec.Pagination(query.offset, query.limit, total, False)
         return Document(rec.get_recordings_xml(blocks, pagination))
 

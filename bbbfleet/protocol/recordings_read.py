@@ -1,5 +1,6 @@
 """Reading a getRecordings answer back into ``RecordingSnapshot`` values: the inverse of
-``bbbfleet.protocol.recordings``' renderer (REFERENCE.md §6).
+``bbbfleet.protocol.recordings``' renderer (REFERENCE.md §6); and re-serialising a rendered
+block the way a paginated answer shows it.
 
 The gateway's recording index polls each backend's getRecordings and keeps what it parsed, so
 it can answer getRecordings itself.  ``recording_block(parse(...))`` gives back the backend's
@@ -9,6 +10,7 @@ is kept (other extension elements are dropped).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from xml.etree import ElementTree
 
@@ -120,3 +122,13 @@ def parse_get_recordings(body: str) -> RecordingsPage:
     total_text = root.findtext("pagination/totalElements")
     total = int(total_text) if total_text and total_text.strip().isdigit() else None
     return RecordingsPage(recordings, total)
+
+
+_EMPTY_ELEMENT = re.compile(r"<([A-Za-z_][\w.\-]*)((?: [^<>]*)?)></\1>")
+
+
+def paginated_block(block: str) -> str:
+    """``recording_block(r)`` → ``recording_block(r, paginated=True)``: the JDK transformer
+    writes every empty element as ``<x/>``.  Text and attribute values are escaped, so an
+    empty element is the only place ``></`` directly closes what it opened."""
+    return _EMPTY_ELEMENT.sub(r"<\1\2/>", block)

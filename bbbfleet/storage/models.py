@@ -188,6 +188,8 @@ class RecordingRow(Base):
     start_time: Mapped[int] = mapped_column(BigInteger, default=0)
     meta: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON [[key, value], …]
     snapshot: Mapped[str] = mapped_column(Text)  # JSON of the RecordingSnapshot
+    # the <recording> block as getRecordings shows it (kept current with state and metadata)
+    block: Mapped[str] = mapped_column(Text, default="")
     location: Mapped[str] = mapped_column(String(16), default="backend")
     updated_ms: Mapped[int] = mapped_column(BigInteger, default=0)
     gone_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # vanished from server

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 from sqlalchemy import (
@@ -35,6 +35,7 @@ from bbbfleet.protocol.recordings import (
     PlaybackFormat,
     PreviewImage,
     RecordingSnapshot,
+    recording_block,
 )
 from bbbfleet.storage.database import Database
 from bbbfleet.storage.models import meetings, recording_meta, recordings, rooms
@@ -138,7 +139,20 @@ class IndexedRecording:
     location: str  # "backend" | "central"
     updated_ms: int
     gone_ms: int | None  # when it vanished from its (reachable) server
-    snapshot: RecordingSnapshot  # as the tenant sees it; URLs of the backend
+    block: str  # its <recording> as getRecordings renders it (not paginated, backend URLs)
+    snapshot_json: str = field(repr=False)
+    meta_json: str | None = field(repr=False)
+    _parsed: list[RecordingSnapshot] = field(default_factory=list, repr=False, compare=False)
+
+    @property
+    def snapshot(self) -> RecordingSnapshot:
+        """The recording as the tenant sees it (URLs of the backend); parsed on first use, as
+        getRecordings needs only ``block``."""
+        if not self._parsed:
+            self._parsed.append(
+                snapshot_from_json(self.snapshot_json, self.state, meta_from_json(self.meta_json))
+            )
+        return self._parsed[0]
 
     @property
     def visible(self) -> bool:
@@ -182,13 +196,14 @@ _COLUMNS = (
     recordings.c.gone_ms,
     recordings.c.snapshot,
     recordings.c.meta,
+    recordings.c.block,
 )
 
 
 def _record(row: Row[*tuple[Any, ...]]) -> IndexedRecording:
     values: tuple[Any, ...] = tuple(row)
     (pk, record_id, tenant_id, meeting_id, backend_id, server_id, state, location) = values[:8]
-    updated_ms, gone_ms, snapshot, meta = values[8:]
+    updated_ms, gone_ms, snapshot, meta, block = values[8:]
     return IndexedRecording(
         id=pk,
         record_id=record_id,
@@ -200,7 +215,9 @@ def _record(row: Row[*tuple[Any, ...]]) -> IndexedRecording:
         location=location,
         updated_ms=updated_ms,
         gone_ms=gone_ms,
-        snapshot=snapshot_from_json(snapshot, state, meta_from_json(meta)),
+        block=block,
+        snapshot_json=snapshot,
+        meta_json=meta,
     )
 
 
@@ -549,6 +566,7 @@ class RecordingStore:
                 "start_time": snapshot.start_time,
                 "snapshot": text,
                 "meta": meta,
+                "block": recording_block(snapshot),
                 "updated_ms": now_ms,
                 "gone_ms": None,
             }
@@ -617,11 +635,20 @@ class RecordingStore:
         def run(conn: Connection) -> int:
             count = 0
             for chunk in _chunks(ids):
-                count += conn.execute(
-                    update(recordings)
-                    .where(recordings.c.record_id.in_(list(chunk)))
-                    .values(state=state, updated_ms=now_ms)
-                ).rowcount
+                rows = conn.execute(
+                    select(recordings.c.id, recordings.c.snapshot, recordings.c.meta).where(
+                        recordings.c.record_id.in_(list(chunk))
+                    )
+                ).all()
+                for pk, stored, meta in rows:
+                    parsed = snapshot_from_json(stored, state, meta_from_json(meta))
+                    block = recording_block(parsed)
+                    conn.execute(
+                        update(recordings)
+                        .where(recordings.c.id == pk)
+                        .values(state=state, block=block, updated_ms=now_ms)
+                    )
+                count += len(rows)
                 _sync_meta(conn, chunk)
             return count
 
@@ -645,17 +672,19 @@ class RecordingStore:
                         recordings.c.state,
                         recordings.c.start_time,
                         _LISTED,
+                        recordings.c.snapshot,
                     ).where(recordings.c.record_id.in_(list(chunk)))
                 ).all()
-                for pk, tenant_id, meta_text, state, start_time, listed in rows:
+                for pk, tenant_id, meta_text, state, start_time, listed, stored in rows:
                     metadata = meta_from_json(meta_text)
                     if metadata is None:
                         continue
                     changed = apply_meta_updates(metadata, updates)
+                    block = recording_block(snapshot_from_json(stored, state, changed))
                     conn.execute(
                         update(recordings)
                         .where(recordings.c.id == pk)
-                        .values(meta=meta_to_json(changed), updated_ms=now_ms)
+                        .values(meta=meta_to_json(changed), block=block, updated_ms=now_ms)
                     )
                     _write_meta(conn, pk, tenant_id, changed, state, start_time, bool(listed))
                     count += 1
@@ -728,6 +757,7 @@ class RecordingStore:
                     "start_time": e.snapshot.start_time,
                     "snapshot": snapshot_to_json(e.snapshot),
                     "meta": meta_to_json(e.snapshot.metadata),
+                    "block": recording_block(e.snapshot),
                     "location": BACKEND,
                     "updated_ms": now_ms,
                 }

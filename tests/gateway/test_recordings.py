@@ -411,3 +411,41 @@ async def test_the_gateway_indexes_by_itself(database_url: str) -> None:
         assert len(await ids(gw, "")) == 1
     finally:
         await stop_gateway(gw)
+
+
+async def test_paged_passes_mark_vanished_recordings(database_url: str) -> None:
+    """One recording per getRecordings page: the pass reads them all, and one that vanished
+    between two passes is marked gone."""
+    gw = await start_gateway(database_url, servers=1, recordings_page_size=1)
+    try:
+        sim = gw.fleet.servers[0]
+        sim.state.properties = dataclasses.replace(sim.state.properties, recording_delay_seconds=0)
+        for n in range(3):
+            await record(gw, f"room-{n}")
+        report = await index(gw).poll_once()
+        assert report.listed == 3
+        assert len(await ids(gw, "")) == 3
+        victim = next(r for r, v in sim.state.recordings.items() if v.meeting_id == "bf1-room-1")
+        del sim.state.recordings[victim]
+        await index(gw).poll_once()
+        remaining = await ids(gw, q(state="any"))
+        assert len(remaining) == 2 and victim not in remaining
+    finally:
+        await stop_gateway(gw)
+
+
+async def test_central_recordings_change_while_their_server_is_down(gateway: Gateway) -> None:
+    gw = gateway
+    await record(gw, "room-1")
+    await index(gw).poll_once()
+    (record_id,) = await ids(gw, "")
+    holder = next(i for i, s in enumerate(gw.fleet.servers) if record_id in s.state.recordings)
+    assert await gw.store.recordings.set_location(record_id, "central")
+    await gw.fleet.servers[holder].go_down()
+    answer = await gw.get(gw.alpha("deleteRecordings", q(recordID=record_id)))
+    assert answer.text == example("deleteRecordings-success.xml")
+    assert await ids(gw, "") == []
+    await gw.fleet.servers[holder].come_up()
+    await index(gw).poll_once()  # the server still lists it as published: the index keeps its say
+    assert await ids(gw, "") == []
+    assert await ids(gw, q(state="deleted")) == [record_id]

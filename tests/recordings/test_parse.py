@@ -3,6 +3,7 @@ bytes back, for the reference examples and for every shape of recording."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
@@ -15,7 +16,11 @@ from bbbfleet.protocol.recordings import (
     PreviewImage,
     RecordingSnapshot,
 )
-from bbbfleet.protocol.recordings_read import UnreadableRecordings, parse_get_recordings
+from bbbfleet.protocol.recordings_read import (
+    UnreadableRecordings,
+    paginated_block,
+    parse_get_recordings,
+)
 from bbbfleet.recordings.index import to_tenant
 from bbbfleet.storage.recordings import snapshot_from_json, snapshot_to_json
 from tests.conftest import example
@@ -120,3 +125,19 @@ def test_metadata_translation_for_the_tenant() -> None:
     )
     assert shown.meeting_id == "room"
     assert shown.metadata == (("isBreakout", "tenant-url"), ("empty", ""), ("meetingId", "room"))
+
+
+def test_paginated_block_is_the_paginated_rendering() -> None:
+    empty = dataclasses.replace(
+        breakout_recording(),
+        name="",
+        playback=(
+            PlaybackFormat("presentation", "", 0, 0, 0, (PreviewImage("", ""),)),
+            PlaybackFormat("video", "https://h/v", 1, 2, 3),
+        ),
+        metadata=(("a", ""), ("b", "x")),
+    )
+    for snapshot in (breakout_recording(), no_metadata_recording(), empty):
+        assert paginated_block(rec.recording_block(snapshot)) == rec.recording_block(
+            snapshot, paginated=True
+        )

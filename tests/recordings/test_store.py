@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bbbfleet.protocol import recordings as rec
-from bbbfleet.protocol.recordings import RecordingSnapshot, meta_matches
+from bbbfleet.protocol.recordings import RecordingSnapshot, meta_matches, recording_block
 from bbbfleet.storage.recordings import CENTRAL, RecordingEntry, RecordingFilter
 from bbbfleet.storage.repository import Store
 
@@ -146,6 +146,12 @@ async def test_state_meta_location_gone_and_removed_servers(store: Store) -> Non
     got = await store.recordings.get(one.snapshot.record_id)
     assert got is not None
     assert got.state == rec.UNPUBLISHED and got.snapshot.metadata == (("a", "9"), ("c", "3"))
+    # the stored block follows every change
+    for record_id in ids:
+        stored = await store.recordings.get(record_id)
+        assert stored is not None
+        assert stored.block == recording_block(stored.snapshot)
+        assert "<state>unpublished</state>" in stored.block
     found, _ = await store.recordings.search(RecordingFilter(alpha, metadata=(("b", "%"),)))
     assert found == []
     found, _ = await store.recordings.search(RecordingFilter(alpha, metadata=(("c", "3"),)))

@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.Column("start_time", sa.BigInteger(), nullable=False),
         sa.Column("meta", sa.Text(), nullable=True),
         sa.Column("snapshot", sa.Text(), nullable=False),
+        sa.Column("block", sa.Text(), nullable=False),
         sa.Column("location", sa.String(length=16), nullable=False),
         sa.Column("updated_ms", sa.BigInteger(), nullable=False),
         sa.Column("gone_ms", sa.BigInteger(), nullable=True),
