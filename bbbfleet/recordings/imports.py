@@ -247,7 +247,8 @@ class RecordingWorker:
 
     async def run_once(self) -> list[Outcome]:
         outcomes = await self.importer.run_due()
-        await self.importer.store.imports.mark_central()
+        for record_id in await self.importer.store.imports.not_yet_central():
+            await self.importer.on_imported(record_id)  # the index learnt of it after the import
         if self.extra is not None:
             await self.extra()
         cleanup = getattr(self.importer.storage, "cleanup_scratch", None)

@@ -236,19 +236,19 @@ class ImportStore:
         assert row is not None
         return row
 
-    async def mark_central(self) -> int:
-        """Recordings imported before the index knew them (the index adds new rows as
-        ``backend``): mark them ``central`` now."""
+    async def not_yet_central(self, limit: int = 500) -> builtins.list[str]:
+        """Imported recordings the index still shows as ``backend`` (the index adds a recording
+        it learns about after its import as ``backend``); the worker marks them central."""
         imported = select(recording_imports.c.record_id).where(
             recording_imports.c.state == ImportState.IMPORTED.value
         )
         statement = (
-            update(recordings)
+            select(recordings.c.record_id)
             .where(recordings.c.location == "backend", recordings.c.record_id.in_(imported))
-            .values(location="central")
+            .limit(limit)
         )
-        count: int = await self.db.write(lambda conn: conn.execute(statement).rowcount)
-        return count
+        rows = await self.db.read(lambda conn: conn.execute(statement).all())
+        return [row[0] for row in rows]
 
     async def expired_central(
         self, tenant_id: int, started_before_ms: int, limit: int
