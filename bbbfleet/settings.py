@@ -136,6 +136,37 @@ class Settings(BaseSettings):
     banner_text: str | None = None
     """Platform default ``bannerText``, same rules as ``welcome_text``."""
 
+    recordings_dir: Path = Path("recordings")
+    """Central recording storage: imported recordings live in ``<recordings_dir>/<recordID>/``,
+    received archives wait in ``.incoming/`` and are unpacked in ``.tmp/`` (keep all on one
+    filesystem).  Every gateway process of a scale-out setup must see the same directory."""
+
+    recording_archive_max_bytes: Annotated[int, Field(ge=0)] = 4 * 1024**3
+    """Largest recording archive a server may push (bytes); larger → FAILED archiveTooLarge.
+    Also bounds the unpacked size of an archive (×4, for gzip'ed ones)."""
+
+    recording_archive_max_members: Annotated[int, Field(ge=1)] = 100_000
+    """Most entries a recording archive may have."""
+
+    recording_import_attempts: Annotated[int, Field(ge=1, le=100)] = 8
+    """Attempts to store a received archive before its import is marked failed."""
+
+    recording_import_backoff_seconds: Annotated[float, Field(gt=0)] = 30.0
+    """Delay before the first retry of a failed import; it doubles after each attempt (at most
+    one hour)."""
+
+    recording_worker: bool = True
+    """Run the recording worker (import retries, retention) in this process; with PostgreSQL
+    only one process runs it at a time."""
+
+    recording_worker_interval: Annotated[float, Field(gt=0)] = 15.0
+    """Seconds between the recording worker's rounds."""
+
+    playback_player_dir: Path | None = None
+    """Directory holding BBB's playback player (bbb-playback's build: ``index.html`` and
+    ``static/``), served at ``/playback/presentation/2.3/``.  Unset: a minimal built-in page that
+    lists the recording's media."""
+
     auto_migrate: bool = True
     """Upgrade the database schema when ``bbbfleet serve`` starts."""
 

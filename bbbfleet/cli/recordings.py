@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import click
 
 from bbbfleet.cli.context import print_table, with_store
+from bbbfleet.cli.recording_storage import describe_import
 from bbbfleet.protocol import recordings as rec
 from bbbfleet.storage.recordings import IndexedRecording, RecordingFilter
 from bbbfleet.storage.repository import NotFound, Store
@@ -115,16 +116,18 @@ def list_(
 def show(ctx: click.Context, record_id: str) -> None:
     """Show everything the index holds about one recording (RECORD_ID as in getRecordings)."""
 
-    async def action(store: Store) -> tuple[IndexedRecording, str, str]:
+    async def action(store: Store) -> tuple[IndexedRecording, str, str, str]:
         found = await store.recordings.get(record_id)
         if found is None:
             raise NotFound(f"no recording {record_id} in the index; see 'bbbfleet recording list'")
         tenants = {t.id: t.name for t in await store.tenants.list()}
         servers = {s.id: s.name for s in await store.servers.list()}
         server = "- (removed)" if found.server_id is None else servers.get(found.server_id, "?")
-        return found, tenants.get(found.tenant_id, str(found.tenant_id)), server
+        pushed = await store.imports.get(record_id)
+        import_state = "-" if pushed is None else describe_import(pushed)
+        return found, tenants.get(found.tenant_id, str(found.tenant_id)), server, import_state
 
-    found, tenant_name, server_name = with_store(ctx, action)
+    found, tenant_name, server_name, import_state = with_store(ctx, action)
     snapshot = found.snapshot
     lines = [
         ("record ID", found.record_id),
@@ -135,6 +138,7 @@ def show(ctx: click.Context, record_id: str) -> None:
         ("state", found.state),
         ("server", server_name),
         ("location", found.location),
+        ("central import", import_state),
         ("gone from server", "-" if found.gone_ms is None else _time(found.gone_ms)),
         ("started (UTC)", _time(snapshot.start_time)),
         ("ended (UTC)", _time(snapshot.end_time)),

@@ -44,7 +44,8 @@ class PollReport:
 
 
 class Leadership:
-    """Whether this process is the one that polls (always, on SQLite)."""
+    """Whether this process is the one that polls (always, on SQLite).  Other singleton jobs
+    (the recording worker) use it with their own lock id."""
 
     def __init__(self, db: Database, lock_id: int = POLLER_LOCK) -> None:
         self.db = db

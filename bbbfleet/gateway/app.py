@@ -8,6 +8,8 @@ import logging
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bbbfleet.fleet.poller import Poller
@@ -15,15 +17,28 @@ from bbbfleet.gateway.backends import BackendClient
 from bbbfleet.gateway.callbacks import ENDED_PATH, EndCallbacks
 from bbbfleet.gateway.directory import Directory
 from bbbfleet.gateway.meetings import Clock, MeetingService, wall_clock_ms
+from bbbfleet.gateway.push import PUSH_PATH, PushReceiver
 from bbbfleet.gateway.recordings import RecordingService
 from bbbfleet.gateway.sessions import SessionRouter
 from bbbfleet.gateway.web import Gateway
+from bbbfleet.protocol.recordings import PUBLISHED
+from bbbfleet.recordings.imports import Importer, RecordingWorker
 from bbbfleet.recordings.index import RecordingIndex
+from bbbfleet.recordings.playback import PLAYER_PATH, PlaybackServer
+from bbbfleet.recordings.retention import RecordingRemover, Retention
+from bbbfleet.recordings.storage import DirectoryStorage
 from bbbfleet.settings import Settings
-from bbbfleet.storage.repository import Store
+from bbbfleet.storage.recordings import CENTRAL
+from bbbfleet.storage.repository import Server, Store
 
 log = logging.getLogger(__name__)
 API_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"]
+READ = ["GET", "HEAD"]
+
+
+async def _add_slash(request: Request) -> Response:
+    """The video format's URL is its directory: relative links need the trailing slash."""
+    return RedirectResponse(f"{request.url.path}/", status_code=301)
 
 
 def create_app(settings: Settings, clock: Clock = wall_clock_ms) -> Starlette:
@@ -43,16 +58,35 @@ def create_app(settings: Settings, clock: Clock = wall_clock_ms) -> Starlette:
     gateway = Gateway(
         settings, directory, meetings, SessionRouter(backends, directory), recording_service
     )
+    recordings = DirectoryStorage(settings.recordings_dir)
+
+    async def pushed(server: Server, record_id: str) -> None:
+        await recording_index.refresh_server(server, [record_id])
+
+    async def imported(record_id: str) -> None:
+        await store.recordings.set_location(record_id, CENTRAL)
+
+    importer = Importer(store, recordings, settings, clock, pushed, imported)
+
+    async def playable(record_id: str) -> bool:
+        found = await store.recordings.get(record_id)
+        return found is not None and found.state == PUBLISHED and found.location == CENTRAL
+
+    playback = PlaybackServer(recordings, playable, settings.playback_player_dir)
+    remover = RecordingRemover(store, recordings, backends, clock)
+    worker = RecordingWorker(importer, settings, Retention(remover).run_once)
+    push = PushReceiver(settings, directory, importer, clock)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         if settings.auto_migrate:
             await store.db.upgrade()
-        tasks = (
-            [asyncio.create_task(poller.run()), asyncio.create_task(recording_index.run())]
-            if settings.poller
-            else []
-        )
+        tasks = []
+        if settings.poller:
+            tasks.append(asyncio.create_task(poller.run()))
+            tasks.append(asyncio.create_task(recording_index.run()))
+        if settings.recording_worker:
+            tasks.append(asyncio.create_task(worker.run()))
         try:
             yield
         finally:
@@ -65,7 +99,12 @@ def create_app(settings: Settings, clock: Clock = wall_clock_ms) -> Starlette:
             await store.close()
 
     routes: list[BaseRoute] = [
-        Route(f"{ENDED_PATH}/{{meeting}}/{{token}}", callbacks.handle, methods=["GET", "POST"])
+        Route(f"{ENDED_PATH}/{{meeting}}/{{token}}", callbacks.handle, methods=["GET", "POST"]),
+        Route(PUSH_PATH, push.handle, methods=API_METHODS),
+        Route("/presentation/{record_id}/{path:path}", playback.presentation_file, methods=READ),
+        Route("/playback/video/{record_id}", _add_slash, methods=READ),
+        Route("/playback/video/{record_id}/{path:path}", playback.video_file, methods=READ),
+        Route(f"{PLAYER_PATH}/{{path:path}}", playback.player, methods=READ),
     ]
     for prefix in ("", "/t/{tenant}"):
         routes += [
@@ -80,4 +119,7 @@ def create_app(settings: Settings, clock: Clock = wall_clock_ms) -> Starlette:
     app.state.meetings = meetings
     app.state.poller = poller
     app.state.recording_index = recording_index
+    app.state.importer = importer
+    app.state.recording_worker = worker
+    app.state.recording_remover = remover
     return app

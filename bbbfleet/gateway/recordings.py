@@ -186,6 +186,12 @@ class RecordingService:
                 await self._refresh(server, group)
                 done += len(group)
             elif outcome is False:  # the server no longer has them: the index was stale
+                # … unless the gateway stores them: the server deleted its copy after the
+                # import (delete_after_import), the central copy is the recording now
+                central = [r for r in group if r.location == CENTRAL]
+                if central:
+                    await self._apply(central, state, updates, detach=True)
+                    done += len(central)
                 await self._refresh(server, group)
             else:
                 central = [r for r in group if r.location == CENTRAL]

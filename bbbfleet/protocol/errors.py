@@ -223,3 +223,17 @@ LEARNING_DASHBOARD_DISABLED = "Learning Dashboard disabled for this meeting"
 LEARNING_DASHBOARD_NOT_FOUND = "Learning Dashboard data not found"
 JOIN_URL_PROVIDED = "Join URL provided successfully."
 STUNS_NO_CONFERENCE = "Could not find conference."
+
+# --- recording push from a BBB server (bbbfleet's own call, CONTRACTS C2) ------------------------
+PUSH_CHECKSUM = ApiError("checksumError", "Checksums do not match")
+UNKNOWN_SERVER = ApiError("unknownServer", "No BigBlueButton server with that name is registered")
+ARCHIVE_MISMATCH = ApiError(
+    "archiveMismatch", "The archive received differs from the size or sha256 the push announced"
+)
+ARCHIVE_TOO_LARGE = ApiError(
+    "archiveTooLarge", "The recording archive exceeds the size this gateway accepts"
+)
+INVALID_ARCHIVE = ApiError("invalidArchive", "The recording archive is not valid")
+IMPORT_FAILED = ApiError(
+    "importFailed", "The recording archive could not be stored; it will be retried"
+)

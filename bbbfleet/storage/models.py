@@ -50,6 +50,8 @@ class TenantRow(Base):
     default_tags: Mapped[str | None] = mapped_column(String(255), nullable=True)
     predict_size: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     policy: Mapped[str] = mapped_column(Text, default="{}")  # bbbfleet.policy.TenantPolicy JSON
+    # days after which centrally stored recordings are deleted; None: kept forever
+    recording_retention_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
@@ -138,6 +140,29 @@ class RoomRow(Base):
 BYTE_ORDERED_128 = String(128).with_variant(String(128, collation="C"), "postgresql")
 
 
+class RecordingImportRow(Base):
+    """A recording archive pushed by a server: its import into central storage, with retries."""
+
+    __tablename__ = "recording_imports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_id: Mapped[str] = mapped_column(String(128), unique=True)
+    server_id: Mapped[int | None] = mapped_column(
+        ForeignKey("servers.id", ondelete="SET NULL"), nullable=True
+    )
+    server_name: Mapped[str] = mapped_column(String(64), default="")
+    state: Mapped[str] = mapped_column(String(16), index=True)  # pending|importing|imported|failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_try_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    sha256: Mapped[str] = mapped_column(String(64), default="")
+    staged_path: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    created_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    imported_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
 class RecordingRow(Base):
     """One recording of a tenant, as the index last saw it on its server (or stored centrally).
 
@@ -211,5 +236,6 @@ tenant_secrets = cast(Table, TenantSecretRow.__table__)
 servers = cast(Table, ServerRow.__table__)
 meetings = cast(Table, MeetingRow.__table__)
 rooms = cast(Table, RoomRow.__table__)
+recording_imports = cast(Table, RecordingImportRow.__table__)
 recordings = cast(Table, RecordingRow.__table__)
 recording_meta = cast(Table, RecordingMetaRow.__table__)

@@ -7,6 +7,7 @@ indexed SELECT.  Every method works unchanged on SQLite and PostgreSQL.
 from __future__ import annotations
 
 from bbbfleet.storage.database import Database
+from bbbfleet.storage.imports import ImportStore
 from bbbfleet.storage.meetings import MeetingStore, PlacementInputs, PollOutcome
 from bbbfleet.storage.recordings import (
     IndexedRecording,
@@ -58,6 +59,7 @@ class Store:
         self.tenants = TenantStore(db)
         self.servers = ServerStore(db)
         self.meetings = MeetingStore(db)
+        self.imports = ImportStore(db)
         self.recordings = RecordingStore(db)
 
     @classmethod

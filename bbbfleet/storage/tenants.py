@@ -22,6 +22,7 @@ TENANT_SETTINGS = (
     "pool_participants",
     "default_tags",
     "predict_size",
+    "recording_retention_days",
 )
 
 

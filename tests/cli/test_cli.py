@@ -40,6 +40,10 @@ COMMANDS = [
     ["tenant", "remove"],
     ["tenant", "add-secret"],
     ["tenant", "remove-secret"],
+    ["recording", "imports"],
+    ["recording", "import"],
+    ["recording", "delete"],
+    ["recording", "verify"],
     ["recording"],
     ["recording", "list"],
     ["recording", "show"],
@@ -56,8 +60,8 @@ def test_every_command_has_help(run, command: list[str]) -> None:  # type: ignor
 
 
 def test_db_upgrade_is_repeatable(run) -> None:  # type: ignore[no-untyped-def]
-    assert "revision 0004" in run("db", "upgrade").output
-    assert "revision 0004" in run("db", "upgrade").output
+    assert "revision 0005" in run("db", "upgrade").output
+    assert "revision 0005" in run("db", "upgrade").output
 
 
 def test_tenant_lifecycle(run) -> None:  # type: ignore[no-untyped-def]

@@ -154,6 +154,7 @@ async def start_gateway(
         "cache_seconds": 0,
         "backend_timeout": 2.0,
         "poller": False,
+        "recording_worker": False,
         **settings,
     }
     config = Settings.model_validate(values)
