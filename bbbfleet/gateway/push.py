@@ -26,7 +26,7 @@ from bbbfleet.gateway.answers import Document, Failure, to_response
 from bbbfleet.gateway.directory import Directory
 from bbbfleet.protocol import errors as E
 from bbbfleet.protocol.checksum import ChecksumResult, verify
-from bbbfleet.protocol.params import ApiParams, ParamsNotUtf8, parse_pairs
+from bbbfleet.protocol.params import ApiParams, ParamsNotUtf8, ascii_digits, parse_pairs
 from bbbfleet.protocol.recording_push import PUSH_CALL, PUSH_PATH
 from bbbfleet.protocol.xml import render_compact
 from bbbfleet.recordings.archive import ArchiveError, check_digest, valid_record_id
@@ -34,6 +34,7 @@ from bbbfleet.recordings.imports import Importer
 from bbbfleet.recordings.storage import StorageFailure
 from bbbfleet.settings import Settings
 from bbbfleet.storage.imports import ImportState
+from bbbfleet.storage.repository import Server
 
 log = logging.getLogger(__name__)
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
@@ -96,11 +97,15 @@ class PushReceiver:
         snapshot = await self.directory.get()
         name = params.get("server")
         server = next((s for s in snapshot.servers if s.name == name), None)
-        if server is None:
-            raise _Refused(E.UNKNOWN_SERVER)
-        result, _secret = verify(PUSH_CALL, raw_query, [server.secret])
+        # an unknown server name gets the same answer as a wrong checksum: the answer must not
+        # tell a caller without any secret which server names exist
+        secrets_ = [server.secret] if server is not None else []
+        result, _secret = verify(PUSH_CALL, raw_query, secrets_)
         if result is ChecksumResult.MISSING:
             raise _Refused(E.CHECKSUM_MISSING)
+        if server is None:
+            log.warning("recording push from an unknown server %r refused", name)
+            raise _Refused(E.PUSH_CHECKSUM)
         if result is not ChecksumResult.VALID:
             raise _Refused(E.PUSH_CHECKSUM)
         record_id = params.get("recordID")
@@ -109,7 +114,7 @@ class PushReceiver:
         if not valid_record_id(record_id):
             raise _Refused(E.INVALID_ARCHIVE.with_message(f"Invalid record ID {record_id!r}"))
         size_text = params.get("size") or "0"
-        if not size_text.isdigit():
+        if not ascii_digits(size_text):
             raise _Refused(
                 E.INVALID_ARCHIVE.with_message("size must be the archive's length in bytes")
             )
@@ -118,13 +123,17 @@ class PushReceiver:
             raise _Refused(E.ARCHIVE_TOO_LARGE)
         sha256 = (params.get("sha256") or "").lower()
         if size == 0:
-            return await self._index_only(request, server_name=server.name, record_id=record_id)
+            return await self._index_only(request, server, record_id)
         if not _SHA256.match(sha256):
             raise _Refused(
                 E.ARCHIVE_MISMATCH.with_message("sha256 must be the archive's sha256 in hex")
             )
         staged = await self._receive(request, record_id, size, sha256)
-        await self.importer.notify_pushed(server, record_id)
+        try:
+            indexed = await self._check_owner(server, record_id)
+        except BaseException:
+            _remove(staged)
+            raise
         outcome = await self.importer.receive(
             server, record_id, staged, size, sha256, digest_checked=True
         )
@@ -132,18 +141,48 @@ class PushReceiver:
             raise _Refused(outcome.refusal)
         if outcome.state is ImportState.FAILED:
             raise _Refused(E.IMPORT_FAILED.with_message(f"Import failed: {outcome.error}"))
-        return to_response(
-            Document(push_answer(record_id, outcome.imported, outcome.sha256)), request
-        )
+        # imported=true lets the server delete its copy: only when the index has the recording
+        # as this server's (just refreshed), so the tenant can find and manage the central copy
+        imported = outcome.imported and indexed
+        return to_response(Document(push_answer(record_id, imported, outcome.sha256)), request)
 
-    async def _index_only(self, request: Request, server_name: str, record_id: str) -> Response:
+    async def _check_owner(self, server: Server, record_id: str) -> bool:
+        """Refresh the index from the pushing server and make sure the recording is that
+        server's; True when the refresh worked (the index is current), False when the server
+        could not be read but the index already had the recording as its own.  Refuses
+        (``_Refused``) a recording the index has for another server or does not know."""
+        refreshed = await self.importer.notify_pushed(server, record_id)
+        indexed = await self.importer.store.recordings.get(record_id)
+        if indexed is None:
+            log.warning(
+                "recording push of %s from %s refused: not indexed%s",
+                record_id,
+                server.name,
+                "" if refreshed else " (the server's recordings could not be read)",
+            )
+            error = E.UNKNOWN_RECORDING
+            if not refreshed:
+                error = error.with_message(
+                    "The server's recordings could not be read to check this recording; "
+                    "keep the local copy and push again later"
+                )
+            raise _Refused(error)
+        if indexed.server_id != server.id:
+            log.warning(
+                "recording push of %s from %s refused: the index has it on server id %s",
+                record_id,
+                server.name,
+                indexed.server_id,
+            )
+            raise _Refused(E.NOT_YOUR_RECORDING)
+        return refreshed
+
+    async def _index_only(self, request: Request, server: Server, record_id: str) -> Response:
         async for chunk in request.stream():
             if chunk:
                 raise _Refused(
                     E.ARCHIVE_MISMATCH.with_message("size=0 announces no archive, but one came")
                 )
-        snapshot = await self.directory.get()
-        server = next(s for s in snapshot.servers if s.name == server_name)
         await self.importer.notify_pushed(server, record_id)
         return to_response(Document(push_answer(record_id, False, "")), request)
 

@@ -26,7 +26,7 @@ from bbbfleet.protocol.calls import (
     body_type_allowed,
     media_type,
 )
-from bbbfleet.protocol.params import ApiParams, ParamsNotUtf8, RawQuery, parse_pairs
+from bbbfleet.protocol.params import ApiParams, ParamsNotUtf8, RawQuery, ascii_digits, parse_pairs
 from bbbfleet.protocol.xml import JSON_MEDIA_TYPE
 from bbbfleet.settings import Settings
 from bbbfleet.storage.repository import Tenant
@@ -220,7 +220,7 @@ class Gateway:
             return tenant
         limit = self.settings.max_text_track_bytes
         declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
+        if declared is not None and ascii_digits(declared) and int(declared) > limit:
             return to_response(Failure(E.BODY_TOO_LARGE), request)
         upload = BoundedStream(request.stream(), limit)
         try:
@@ -248,7 +248,7 @@ class Gateway:
         declared = headers.get("content-length")
         if declared is None and "transfer-encoding" not in headers:
             return b""  # no body (every GET of an LMS): nothing to wait for
-        if declared is not None and declared.isdigit() and int(declared) > limit:
+        if declared is not None and ascii_digits(declared) and int(declared) > limit:
             raise BodyTooLarge
         chunks: list[bytes] = []
         size = 0

@@ -226,7 +226,6 @@ STUNS_NO_CONFERENCE = "Could not find conference."
 
 # --- recording push from a BBB server (bbbfleet's own call, CONTRACTS C2) ------------------------
 PUSH_CHECKSUM = ApiError("checksumError", "Checksums do not match")
-UNKNOWN_SERVER = ApiError("unknownServer", "No BigBlueButton server with that name is registered")
 ARCHIVE_MISMATCH = ApiError(
     "archiveMismatch", "The archive received differs from the size or sha256 the push announced"
 )
@@ -236,4 +235,12 @@ ARCHIVE_TOO_LARGE = ApiError(
 INVALID_ARCHIVE = ApiError("invalidArchive", "The recording archive is not valid")
 IMPORT_FAILED = ApiError(
     "importFailed", "The recording archive could not be stored; it will be retried"
+)
+# a server may push only recordings the index has as its own (after reading its getRecordings)
+UNKNOWN_RECORDING = ApiError(
+    "unknownRecording",
+    "The server does not list a recording with that ID of a bbbfleet tenant; keep the local copy",
+)
+NOT_YOUR_RECORDING = ApiError(
+    "notYourRecording", "That recording belongs to another server; keep the local copy"
 )

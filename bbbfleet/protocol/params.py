@@ -37,6 +37,11 @@ def _decode_component(raw: bytes) -> str:
         raise ParamsNotUtf8(str(exc)) from exc
 
 
+def ascii_digits(text: str) -> bool:
+    """Only the ASCII digits 0-9 (``str.isdigit`` also accepts ``"²"``, which int() refuses)."""
+    return text.isascii() and text.isdigit()
+
+
 def parse_pairs(raw: bytes) -> list[tuple[str, str]]:
     """Decode ``a=1&b=2`` into pairs, keeping blanks and order; skip empty components."""
     pairs: list[tuple[str, str]] = []

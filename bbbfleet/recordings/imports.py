@@ -206,11 +206,15 @@ class Importer:
             outcomes.append(await self.attempt(row))
         return outcomes
 
-    async def notify_pushed(self, server: Server, record_id: str) -> None:
+    async def notify_pushed(self, server: Server, record_id: str) -> bool:
+        """Refresh the index entry of a pushed recording from its server; False when that
+        failed (the push handler then does not confirm the import: the server keeps its copy)."""
         try:
             await self.on_pushed(server, record_id)
-        except Exception:  # the push itself succeeded; the index refreshes later anyway
+        except Exception:  # the index refreshes later anyway
             log.exception("recording %s: index refresh after the push failed", record_id)
+            return False
+        return True
 
 
 def _unlink(path: Path | None) -> None:

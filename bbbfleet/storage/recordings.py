@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -40,6 +41,7 @@ from bbbfleet.protocol.recordings import (
 from bbbfleet.storage.database import Database
 from bbbfleet.storage.models import meetings, recording_meta, recordings, rooms
 
+log = logging.getLogger(__name__)
 BACKEND: Final = "backend"
 CENTRAL: Final = "central"
 LOCATIONS: Final = frozenset({BACKEND, CENTRAL})
@@ -576,7 +578,10 @@ class RecordingStore:
 
     async def upsert(self, entries: Sequence[RecordingEntry], now_ms: int) -> int:
         """Insert new recordings, update the ones that changed; returns how many were written.
-        The owner (tenant, meetingID) of a known recording never changes."""
+        The owner (tenant, meetingID) of a known recording never changes, nor does its server
+        while that server is registered: a recordID another server lists too is left alone
+        (logged).  Only a recording whose server was removed (``server_id`` NULL) and that is
+        not stored centrally is adopted by a server that lists it."""
         try:
             return await self.db.write(lambda conn: self._upsert(conn, entries, now_ms))
         except IntegrityError:  # another process inserted one of them meanwhile: go again
@@ -623,6 +628,18 @@ class RecordingStore:
             _, pk, tenant_id, server_id, state, old_text, old_meta, gone_ms, location = old
             if server_id is None and location == CENTRAL:
                 continue  # detached: the index decides (see detach)
+            if server_id is not None and server_id != entry.server_id:
+                # another server lists the same recordID: the first one keeps it (a server must
+                # not take over, and then push over, a recording it did not make); a recording
+                # whose server was removed (NULL) and is not central may be adopted
+                log.warning(
+                    "recording %s is listed by server id %s but belongs to server id %s; "
+                    "kept on its original server",
+                    record_id,
+                    entry.server_id,
+                    server_id,
+                )
+                continue
             unchanged = (
                 server_id == entry.server_id
                 and state == snapshot.state

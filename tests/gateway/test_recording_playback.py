@@ -12,8 +12,8 @@ import pytest
 from bbbfleet.protocol.recordings import PlaybackFormat, RecordingSnapshot
 from bbbfleet.storage.recordings import RecordingEntry
 from tests.gateway.conftest import Gateway, start_gateway, stop_gateway
-from tests.gateway.test_recording_push import push, push_url
-from tests.recordings.archives import RECORD_ID, archive, presentation_files
+from tests.gateway.test_recording_push import hold, push, push_url
+from tests.recordings.archives import RECORD_ID, archive, presentation_files, write
 
 WEBCAMS = presentation_files()[f"presentation/{RECORD_ID}/video/webcams.webm"]
 
@@ -45,6 +45,8 @@ async def index(gw: Gateway, state: str = "published", record_id: str = RECORD_I
 
 
 async def stored(gw: Gateway) -> None:
+    """sim-0 lists the recording and pushes it (the push indexes it, then imports it)."""
+    hold(gw, 0, meeting_id="bf1-room")
     data = archive()
     assert (await push(gw, push_url(gw, data), data))["imported"] == "true"
 
@@ -72,9 +74,6 @@ async def raw_get(gw: Gateway, path: str) -> int:
 async def test_published_central_recording_plays_from_the_gateway(gw: Gateway) -> None:
     await stored(gw)
     await index(gw)
-    # the index row came after the import: the worker round marks it central
-    assert (await gw.get(f"{gw.url}/presentation/{RECORD_ID}/shapes.svg")).status_code == 404
-    await gw.app.state.recording_worker.run_once()  # type: ignore[union-attr]
     recording = await gw.store.recordings.get(RECORD_ID)
     assert recording is not None and recording.location == "central"
 
@@ -125,8 +124,11 @@ async def test_not_published_is_not_found(gw: Gateway, state: str) -> None:
         assert (await gw.get(gw.url + path)).status_code == 404, path
 
 
-async def test_unknown_or_not_central_is_not_found(gw: Gateway) -> None:
-    await stored(gw)
+async def test_unknown_or_not_central_is_not_found(gw: Gateway, tmp_path: Path) -> None:
+    # stored without the index knowing it (as `bbbfleet recording import` can)
+    importer = gw.app.state.recording_worker.importer  # type: ignore[union-attr]
+    staged, size, sha = write(tmp_path / "a.tar", archive())
+    assert (await importer.receive(None, RECORD_ID, staged, size, sha)).imported
     assert (await gw.get(f"{gw.url}/presentation/{RECORD_ID}/shapes.svg")).status_code == 404
     await index(gw)  # indexed, but still "backend"
     assert (await gw.get(f"{gw.url}/presentation/{RECORD_ID}/shapes.svg")).status_code == 404

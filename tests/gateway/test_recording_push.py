@@ -13,6 +13,7 @@ from bbbfleet.gateway.push import PUSH_PATH
 from bbbfleet.protocol.checksum import compute
 from bbbfleet.protocol.recording_push import parse_push_answer
 from bbbfleet.recordings.storage import DirectoryStorage
+from bbbfleet.simulator.model import Recording
 from bbbfleet.storage.imports import ImportState
 from tests.gateway.conftest import Gateway, ManualClock, q, start_gateway, stop_gateway
 from tests.recordings.archives import RECORD_ID, archive, build, member, presentation_files
@@ -34,10 +35,30 @@ async def gw(database_url: str, tmp_path: Path, clock: ManualClock) -> AsyncIter
         recording_import_backoff_seconds=10,
         recording_archive_max_bytes=2_000_000,
     )
+    hold(gateway, 0)  # sim-0 published RECORD_ID (of alpha's meeting "lecture")
     try:
         yield gateway
     finally:
         await stop_gateway(gateway)
+
+
+def hold(
+    gw: Gateway, server: int, record_id: str = RECORD_ID, meeting_id: str = "bf1-lecture"
+) -> None:
+    """The simulated server lists a published recording (as BBB once its metadata.xml exists)."""
+    gw.fleet.servers[server].state.recordings[record_id] = Recording(
+        record_id=record_id,
+        meeting_id=meeting_id,
+        name="Lecture",
+        start_time=1_700_000_000_000,
+        end_time=1_700_000_600_000,
+        ready_at=1_700_000_600_000,
+        participants=1,
+        raw_size=1000,
+        metadata={"meetingId": meeting_id},
+        playback=[],
+        state="published",
+    )
 
 
 def central(gw: Gateway) -> Path:
@@ -156,10 +177,70 @@ async def test_authentication(gw: Gateway) -> None:
     await failed(gw, other_secret, data, "checksumError")
     # the checksum covers the query: another recordID with the same checksum fails
     await failed(gw, good.replace("recordID=0", "recordID=1"), data, "checksumError")
-    await failed(gw, push_url(gw, data, name="nope"), data, "unknownServer")
-    await failed(gw, push_url(gw, data, name=""), data, "unknownServer")
+    # an unknown server name is not revealed: it fails like a wrong checksum
+    await failed(gw, push_url(gw, data, name="nope"), data, "checksumError")
+    await failed(gw, push_url(gw, data, name=""), data, "checksumError")
     await failed(gw, push_url(gw, data, record_id=""), data, "missingParamRecordID")
     await failed(gw, push_url(gw, data, record_id="../../x"), data, "invalidArchive")
+
+
+async def test_a_server_cannot_push_another_servers_recording(gw: Gateway) -> None:
+    data = archive()
+    await failed(gw, push_url(gw, data, server=1), data, "unknownRecording")  # not indexed yet
+    await gw.app.state.recording_index.poll_once()  # type: ignore[union-attr]
+    message = await failed(gw, push_url(gw, data, server=1), data, "notYourRecording")
+    assert "another server" in message
+    hold(gw, 1)  # even when the other server lists the same recordID too
+    await failed(gw, push_url(gw, data, server=1), data, "notYourRecording")
+    indexed = await gw.store.recordings.get(RECORD_ID)
+    owner = await gw.store.servers.get("sim-0")
+    assert indexed is not None and indexed.server_id == owner.id
+    assert not list((central(gw) / ".incoming").iterdir())  # the staged archive is removed
+    answer = await push(gw, push_url(gw, data, server=0), data)  # its own server may
+    assert answer["imported"] == "true"
+
+
+async def test_only_indexed_recordings_of_a_tenant_may_be_pushed(gw: Gateway) -> None:
+    other = "fedcba9876543210fedcba9876543210fedcba98-1700000000000"
+    files = presentation_files(other)
+    data = archive(files)
+    await failed(gw, push_url(gw, data, record_id=other), data, "unknownRecording")
+    hold(gw, 0, other, meeting_id="not-made-by-bbbfleet")  # listed, but of no tenant
+    await failed(gw, push_url(gw, data, record_id=other), data, "unknownRecording")
+    hold(gw, 0, other, meeting_id="bf999-gone-tenant")  # a tenant that does not exist
+    await failed(gw, push_url(gw, data, record_id=other), data, "unknownRecording")
+    assert not (central(gw) / other).exists()
+
+
+async def test_imported_is_only_confirmed_when_the_index_was_refreshed(gw: Gateway) -> None:
+    data = archive()
+    await gw.app.state.recording_index.poll_once()  # type: ignore[union-attr]
+    gw.fleet.servers[0].state.set_faults(error=True)  # the server's API fails meanwhile
+    answer = await push(gw, push_url(gw, data), data)
+    # stored (the index had it as sim-0's), but not confirmed: the server keeps its copy
+    assert answer["returncode"] == "SUCCESS" and answer["imported"] == "false", answer
+    assert (central(gw) / RECORD_ID / "video" / "video-0.m4v").exists()
+    gw.fleet.servers[0].state.clear_faults()
+    answer = await push(gw, push_url(gw, data), data)
+    assert answer["imported"] == "true"
+
+
+async def test_an_unreadable_server_cannot_push_an_unindexed_recording(gw: Gateway) -> None:
+    data = archive()
+    gw.fleet.servers[0].state.set_faults(error=True)
+    message = await failed(gw, push_url(gw, data), data, "unknownRecording")
+    assert "push again later" in message
+
+
+async def test_a_size_with_unicode_digits_is_refused(gw: Gateway) -> None:
+    data = archive()
+    for size in ("\u00b2", "\u0663", "1\u00b2"):
+        query = q(server="sim-0", recordID=RECORD_ID, size=size, sha256="ab" * 32)
+        secret = gw.fleet.servers[0].secret
+        checksum = compute("recordingsPush", query, secret, "sha256")
+        url = f"{gw.url}{PUSH_PATH}?{query}&checksum={checksum}"
+        message = await failed(gw, url, data, "invalidArchive")
+        assert "size must be" in message
 
 
 async def test_other_methods_and_undecodable_queries(gw: Gateway) -> None:
@@ -286,6 +367,7 @@ async def test_a_push_with_a_single_attempt_budget_answers_import_failed(
         database_url, servers=1, recordings_dir=str(tmp_path / "c"), recording_import_attempts=1
     )
     try:
+        hold(gw, 0)
         break_storage(gw)
         data = archive()
         answer = await push(gw, push_url(gw, data), data)

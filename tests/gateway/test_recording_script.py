@@ -14,6 +14,7 @@ import pytest
 from bbbfleet.recordings.storage import DirectoryStorage
 from bbbfleet.storage.imports import ImportState
 from tests.gateway.conftest import start_gateway, stop_gateway
+from tests.gateway.test_recording_push import hold
 from tests.recordings.archives import RECORD_ID, archive
 from tests.simulator.test_post_publish_script import SCRIPT, run_script
 
@@ -33,6 +34,7 @@ async def test_the_shipped_script_imports_into_the_gateway(
             tar.extractall(published, filter="data")
         (published / "presentation" / "another-recording").mkdir()  # not part of this push
         sim = gw.fleet.servers[0]
+        hold(gw, 0)  # the server lists the recording it pushes
         env = {
             "PATH": "/usr/bin:/bin",
             "HOME": str(tmp_path),
