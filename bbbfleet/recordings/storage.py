@@ -9,8 +9,10 @@
     <root>/.incoming/                         archives received and waiting for (re)import
 
 A recording appears only complete: it is unpacked and verified under ``.tmp`` and then renamed
-into place; replacing an existing recording swaps directories with two renames, so readers see
-the old or the new copy, never a mixture.  docs/recording-storage.md describes what an
+into place.  BBB runs its post_publish scripts once per playback format, so an archive may hold
+only some formats of a recording: ``put`` replaces the formats the archive holds and keeps the
+others stored earlier (hard-linked into the new directory, manifest merged), then swaps the
+directories with two renames, so readers see the old or the new copy, never a mixture.  docs/recording-storage.md describes what an
 S3-compatible implementation would need.
 """
 
@@ -18,8 +20,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import secrets
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -33,6 +37,7 @@ from bbbfleet.recordings.archive import (
 )
 
 MANIFEST = ".manifest.json"
+log = logging.getLogger(__name__)
 
 
 class StorageFailure(Exception):
@@ -53,9 +58,10 @@ class RecordingStorage(Protocol):
     def incoming(self) -> Path:
         """The directory where received archives wait for their import."""
 
-    async def put(self, record_id: str, staged: Path, manifest: Manifest) -> None:
-        """Move an unpacked, verified recording (``staged``: ``<format>/…``) into place, replacing
-        any earlier copy atomically.  Raises StorageFailure."""
+    async def put(self, record_id: str, staged: Path, manifest: Manifest) -> Manifest:
+        """Move an unpacked, verified recording (``staged``: ``<format>/…``) into place: the
+        formats it holds replace the stored ones, other stored formats stay; atomic for
+        readers.  Returns the manifest now stored.  Raises StorageFailure."""
 
     async def exists(self, record_id: str) -> bool: ...
 
@@ -74,6 +80,7 @@ class RecordingStorage(Protocol):
 class DirectoryStorage:
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
+        self._lock = asyncio.Lock()
 
     def _area(self, name: str) -> Path:
         area = self.root / name
@@ -94,12 +101,19 @@ class DirectoryStorage:
             raise ValueError(f"invalid record ID {record_id!r}")
         return self.root / record_id
 
-    async def put(self, record_id: str, staged: Path, manifest: Manifest) -> None:
-        await asyncio.to_thread(self._put, record_id, staged, manifest)
+    async def put(self, record_id: str, staged: Path, manifest: Manifest) -> Manifest:
+        # one merge at a time in this process (two formats' pushes of one recording may
+        # overlap; a put is only renames and links); across processes a lost race fails the
+        # rename (StorageFailure) and the import is retried
+        async with self._lock:
+            return await asyncio.to_thread(self._put, record_id, staged, manifest)
 
-    def _put(self, record_id: str, staged: Path, manifest: Manifest) -> None:
+    def _put(self, record_id: str, staged: Path, manifest: Manifest) -> Manifest:
         final = self._dir(record_id)
         try:
+            earlier = self._read_manifest(record_id)
+            if earlier is not None:
+                manifest = self._keep_other_formats(final, staged, earlier, manifest)
             (staged / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
             old: Path | None = None
             if final.exists():
@@ -115,6 +129,36 @@ class DirectoryStorage:
             raise StorageFailure(f"cannot store {record_id}: {exc}") from exc
         if old is not None:
             remove_tree(old)
+        return manifest
+
+    @staticmethod
+    def _keep_other_formats(
+        final: Path, staged: Path, earlier: Manifest, manifest: Manifest
+    ) -> Manifest:
+        """Carry the stored formats the new archive does not hold into ``staged`` (hard links,
+        a copy where linking is impossible) and merge the manifests."""
+        kept = [f for f in earlier.formats if f not in manifest.formats]
+        for fmt in kept:
+            if (final / fmt).is_dir():
+                shutil.copytree(final / fmt, staged / fmt, copy_function=_link_or_copy)
+        files = [e for e in earlier.files if e.path.split("/", 1)[0] in kept]
+        return Manifest(
+            manifest.record_id,
+            manifest.archive_sha256,  # the archive stored last
+            tuple(sorted({*manifest.formats, *kept})),
+            tuple(sorted([*manifest.files, *files], key=lambda e: e.path)),
+        )
+
+    def _read_manifest(self, record_id: str) -> Manifest | None:
+        try:
+            text = (self._dir(record_id) / MANIFEST).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        try:
+            return Manifest.from_json(text)
+        except (ValueError, KeyError, TypeError):
+            log.error("the stored manifest of %s is unreadable; replacing the recording", record_id)
+            return None
 
     async def exists(self, record_id: str) -> bool:
         return (self._dir(record_id) / MANIFEST).is_file()
@@ -176,3 +220,10 @@ class DirectoryStorage:
             with contextlib.suppress(OSError):
                 if now - entry.stat().st_mtime > max_age_seconds:
                     remove_tree(entry)
+
+
+def _link_or_copy(source: str, target: str) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)

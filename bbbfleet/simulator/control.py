@@ -262,7 +262,10 @@ def push_recording(server: SimulatedServer, request: Request, body: dict[str, An
     record_id = request.path_params["record_id"]
     if server.post_publish_url is None:
         raise BadRequest("no post-publish URL is set")
-    if not server.push_recording(record_id, index_only=_flag(body, "indexOnly") is True):
+    fmt = body.get("format")
+    if fmt is not None and not isinstance(fmt, str):
+        raise BadRequest("format must be a playback format name")
+    if not server.push_recording(record_id, index_only=_flag(body, "indexOnly") is True, fmt=fmt):
         return _problem(404, f"no published recording {record_id!r} with files on this server")
     return JSONResponse({"queued": True})
 

@@ -412,8 +412,10 @@ class Recording:
     # without metadata.xml
     files: FileSpec | None = field(default=None, repr=False)
     static_sizes: dict[str, int] = field(default_factory=dict, repr=False)
-    # False once the post-publish push imported it and the local copy was deleted
+    # False once the post-publish pushes imported it and the local copy was deleted; formats
+    # deleted one by one (BBB runs post_publish once per format) are in removed_formats
     local_files: bool = True
+    removed_formats: set[str] = field(default_factory=set)
     push_status: str | None = None  # what the last post-publish push achieved (control API)
 
     def snapshot(self) -> RecordingSnapshot:
@@ -432,14 +434,25 @@ class Recording:
             metadata=tuple(self.metadata.items()),
             breakout=self.breakout,
             breakout_rooms=tuple(self.breakout_rooms),
-            playback=() if processing else tuple(self.playback),
+            playback=()
+            if processing
+            else tuple(p for p in self.playback if p.type not in self.removed_formats),
         )
         # Each format's size is the byte count of the files it publishes (metadata.xml included).
         return with_sizes(snapshot, self.static_sizes)
 
     def static_files(self) -> dict[str, dict[str, bytes]]:
         """Every published file but the metadata.xml files (none once they were deleted)."""
-        return {} if self.files is None or not self.local_files else self.files.static()
+        if self.files is None or not self.local_files:
+            return {}
+        static = self.files.static()
+        return {fmt: tree for fmt, tree in static.items() if fmt not in self.removed_formats}
+
+    def local_formats(self) -> list[str]:
+        """The playback formats whose published directory is still on the server."""
+        if not self.local_files:
+            return []
+        return [p.type for p in self.playback if p.type not in self.removed_formats]
 
     def to_json(self) -> dict[str, Any]:
         return {

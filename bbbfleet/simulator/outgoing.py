@@ -53,6 +53,7 @@ class OutgoingPost:
     # HTTP statuses that end the attempts although they are no success (BBB logs and stops)
     final_statuses: frozenset[int] = field(default_factory=frozenset)
     retry_server_errors_only: bool = False  # push: 4xx answers are final too
+    playback_format: str | None = None  # push: the format it carries (None: index only)
 
     def retry(self, status: int) -> bool:
         """Whether an answer with this status deserves another attempt."""
@@ -86,7 +87,14 @@ def recording_ready(url: str, meeting_id: str, record_id: str, secret: str) -> O
     )
 
 
-def push(base_url: str, server: str, record_id: str, archive: bytes, secret: str) -> OutgoingPost:
+def push(
+    base_url: str,
+    server: str,
+    record_id: str,
+    archive: bytes,
+    secret: str,
+    playback_format: str | None = None,
+) -> OutgoingPost:
     query = recording_push.push_query(server, record_id, archive, secret)
     return OutgoingPost(
         kind="push",
@@ -96,6 +104,7 @@ def push(base_url: str, server: str, record_id: str, archive: bytes, secret: str
         record_id=record_id,
         sha256=hashlib.sha256(archive).hexdigest() if archive else None,
         retry_server_errors_only=True,
+        playback_format=playback_format,
     )
 
 

@@ -63,7 +63,7 @@ def _endpoint(
 
 def player(server: SimulatedServer, request: Request) -> Response:
     record_id: str = request.path_params["record_id"]
-    if not server.is_published_here(record_id):
+    if not server.is_published_here(record_id, PRESENTATION):
         return _not_found()
     return HTMLResponse(PLAYER.format(record_id=escape(record_id)))
 

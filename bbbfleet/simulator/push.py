@@ -27,10 +27,21 @@ _pending: set[asyncio.Task[None]] = set()
 
 
 def send_due_posts(server: SimulatedServer) -> None:
+    # the pushes of one recording's formats go one after the other, as BBB's publish worker
+    # runs the post_publish scripts of one format after the other
+    batches: dict[object, list[OutgoingPost]] = {}
     for post in server.take_posts():
-        task = asyncio.get_running_loop().create_task(_deliver(server, post))
+        key: object = ("push", post.record_id) if post.kind == "push" else object()
+        batches.setdefault(key, []).append(post)
+    for posts in batches.values():
+        task = asyncio.get_running_loop().create_task(_deliver_all(server, posts))
         _pending.add(task)
         task.add_done_callback(_pending.discard)
+
+
+async def _deliver_all(server: SimulatedServer, posts: list[OutgoingPost]) -> None:
+    for post in posts:
+        await _deliver(server, post)
 
 
 async def drain() -> None:

@@ -813,30 +813,58 @@ class SimulatedServer:
                 )
             )
 
-    def push_recording(self, record_id: str, *, index_only: bool = False) -> bool:
-        """Queue the post-publish push of a published recording (False: nothing to push)."""
+    def push_recording(
+        self, record_id: str, *, index_only: bool = False, fmt: str | None = None
+    ) -> bool:
+        """Queue the post-publish push of a published recording (False: nothing to push): one
+        push per playback format still here, as BBB runs post_publish once per format (or just
+        ``fmt``), or one empty index-only push."""
         recording = self.recordings.get(record_id)
         if self.post_publish_url is None or recording is None:
             return False
-        archive = b"" if index_only else self.recording_archive(record_id)
-        if archive is None:
-            return False
-        recording.push_status = "pending"
-        self.posts.append(
-            outgoing.push(self.post_publish_url, self.server_name, record_id, archive, self.secret)
-        )
-        return True
+        if index_only:
+            pushes: list[tuple[str | None, bytes | None]] = [(None, b"")]
+        else:
+            formats = [f for f in recording.local_formats() if fmt is None or f == fmt]
+            pushes = [(f, self.recording_archive(record_id, formats=[f])) for f in formats]
+        queued = False
+        for playback_format, archive in pushes:
+            if archive is None:
+                continue
+            recording.push_status = "pending"
+            self.posts.append(
+                outgoing.push(
+                    self.post_publish_url,
+                    self.server_name,
+                    record_id,
+                    archive,
+                    self.secret,
+                    playback_format,
+                )
+            )
+            queued = True
+        return queued
 
-    def recording_archive(self, record_id: str, *, compress: bool = False) -> bytes | None:
-        """The recording archive of contract C1 (its published directories as a tar), or None
-        when the recording is not published here (or its files are gone)."""
+    def recording_archive(
+        self, record_id: str, *, compress: bool = False, formats: list[str] | None = None
+    ) -> bytes | None:
+        """The recording archive of contract C1 (its published directories as a tar: all of
+        them, or only ``formats``), or None when the recording is not published here (or its
+        files are gone)."""
         self.expire()
         recording = self.recordings.get(record_id)
         if recording is None or not recording.local_files or recording.state != rec.PUBLISHED:
             return None
-        return files.recording_archive(
-            recording.snapshot(), recording.static_files(), compress=compress
-        )
+        static = recording.static_files()
+        snapshot = recording.snapshot()
+        if formats is not None:
+            static = {f: t for f, t in static.items() if f in formats}
+            snapshot = replace(
+                snapshot, playback=tuple(p for p in snapshot.playback if p.type in formats)
+            )
+            if not snapshot.playback:
+                return None
+        return files.recording_archive(snapshot, static, compress=compress)
 
     def published_file(self, fmt: str, record_id: str, path: str) -> bytes | None:
         """One file of a published recording's format, as nginx serves it; None (404) for
@@ -851,10 +879,15 @@ class SimulatedServer:
         tree = files.format_tree(recording.snapshot(), recording.static_files(), fmt)
         return None if tree is None else tree.get(path)
 
-    def is_published_here(self, record_id: str) -> bool:
+    def is_published_here(self, record_id: str, fmt: str | None = None) -> bool:
+        """Published with files here (``fmt``: that format's directory is still here)."""
         self.expire()
         recording = self.recordings.get(record_id)
-        return recording is not None and recording.local_files and recording.state == rec.PUBLISHED
+        return (
+            recording is not None
+            and recording.state == rec.PUBLISHED
+            and (fmt in recording.local_formats() if fmt is not None else recording.local_files)
+        )
 
     def push_answered(self, post: OutgoingPost, answer: PushAnswer | None) -> None:
         """The gateway's final answer to a push (None: no usable answer); the local copy goes
@@ -868,18 +901,25 @@ class SimulatedServer:
             recording.push_status = f"failed: {answer.message_key}"
         elif post.sha256 is not None and answer.confirms(post.sha256):
             recording.push_status = "imported"
-            if self.delete_after_import:
-                self.remove_local_files(recording.record_id)
+            if self.delete_after_import:  # only the format this push carried
+                self.remove_local_files(recording.record_id, post.playback_format)
         else:
             recording.push_status = "indexed"
 
-    def remove_local_files(self, record_id: str) -> bool:
-        """Delete the published directories: BBB then no longer lists the recording (its
-        metadata.xml is gone), publish/delete/update answer notFound, playback answers 404.
-        The captions directory stays, as it is not part of the published tree."""
+    def remove_local_files(self, record_id: str, fmt: str | None = None) -> bool:
+        """Delete the published directories (all, or only ``fmt``'s): once none is left BBB no
+        longer lists the recording (no metadata.xml), publish/delete/update answer notFound,
+        playback answers 404; a deleted format alone is no longer listed nor served.  The
+        captions directory stays, as it is not part of the published tree."""
         recording = self.recordings.get(record_id)
         if recording is None or not recording.local_files:
             return False
+        if fmt is not None:
+            if fmt not in recording.local_formats():
+                return False
+            recording.removed_formats.add(fmt)
+            if recording.local_formats():
+                return True
         recording.local_files = False
         return True
 

@@ -13,7 +13,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 from sqlalchemy import (
@@ -609,6 +609,9 @@ class RecordingStore:
         new: list[RecordingEntry] = []
         for record_id, entry in by_id.items():
             snapshot = entry.snapshot
+            old = existing.get(record_id)
+            if old is not None and old[8] == CENTRAL and old[3] == entry.server_id:
+                snapshot = _keep_central_formats(snapshot, old[5], old[4], old[6])
             text = snapshot_to_json(snapshot)
             meta = meta_to_json(snapshot.metadata)
             values = {
@@ -620,7 +623,6 @@ class RecordingStore:
                 "updated_ms": now_ms,
                 "gone_ms": None,
             }
-            old = existing.get(record_id)
             if old is None:
                 new.append(entry)
                 written += 1
@@ -808,3 +810,17 @@ def apply_meta_updates(
         else:
             result.pop(key, None)
     return tuple(result.items())
+
+
+def _keep_central_formats(
+    snapshot: RecordingSnapshot, old_text: str, old_state: str, old_meta: str | None
+) -> RecordingSnapshot:
+    """A centrally stored recording keeps the playback formats its server no longer lists: BBB
+    runs post_publish once per format, and a server that deletes each format after its import
+    lists fewer and fewer formats while the gateway stores them all."""
+    listed = {p.type for p in snapshot.playback}
+    earlier = snapshot_from_json(old_text, old_state, meta_from_json(old_meta)).playback
+    kept = tuple(p for p in earlier if p.type not in listed)
+    if not kept or not snapshot.playback:
+        return snapshot
+    return replace(snapshot, playback=snapshot.playback + kept)

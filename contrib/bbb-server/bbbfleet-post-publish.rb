@@ -4,19 +4,24 @@
 # bbbfleet post-publish script: pushes a freshly published recording to the bbbfleet gateway.
 #
 # Install into /usr/local/bigbluebutton/core/scripts/post_publish/ (see docs/post-publish.md).
-# BigBlueButton runs every post_publish script once a recording's last format is published,
-# as `ruby <script> -m <recordID> [-f <format>]`. This one:
+# BigBlueButton's publish worker runs every post_publish script once per playback FORMAT, right
+# after that format was published, as `ruby <script> -m <recordID> -f <format>` (a recording with
+# presentation and video formats runs it twice). This one:
 #
-#   1. tars /var/bigbluebutton/published/*/<recordID> (every format, not only -f) into a
-#      temporary file: entries <format>/<recordID>/...
+#   1. tars /var/bigbluebutton/published/<format>/<recordID> (only the -f format; without -f,
+#      e.g. run by hand, every format of the recording) into a temporary file: entries
+#      <format>/<recordID>/... The gateway merges the formats of one recording: a push replaces
+#      the formats it carries and keeps the others it stored before.
 #   2. computes its size and sha256,
 #   3. POSTs it to <gateway>/bigbluebutton/fleet/recordings/push?server=&recordID=&size=&sha256=
 #      &checksum=, where checksum = sha256("recordingsPush" + query + the server's BBB secret),
 #      the secret being securitySalt of /etc/bigbluebutton/bbb-web.properties (falling back to
 #      /usr/share/bbb-web/WEB-INF/classes/bigbluebutton.properties),
 #   4. retries connection errors and 5xx answers a few times with backoff,
-#   5. deletes the local published directories only when delete_after_import is on AND the
-#      gateway answered imported=true with the sha256 that was sent.
+#   5. deletes the local published directories it pushed (only the -f format's) only when
+#      delete_after_import is on AND the gateway answered imported=true with the sha256 that was
+#      sent (imported=true also means the gateway found the recording, listed by this server,
+#      in its index; on imported=false or FAILED the local copy stays).
 #
 # Configuration: /etc/bigbluebutton/bbbfleet.yml (or the file named by BBBFLEET_CONFIG), each
 # key overridable by an environment variable:
@@ -126,8 +131,12 @@ module BbbfleetPostPublish
     nil
   end
 
-  def format_dirs(published_dir, record_id)
-    Dir.glob(File.join(published_dir, '*', record_id)).select { |d| File.directory?(d) }.sort
+  # A format name is a plain lowercase word (as the gateway requires in the archive).
+  FORMAT = /\A[a-z0-9_]+\z/.freeze
+
+  def format_dirs(published_dir, record_id, format = nil)
+    pattern = File.join(published_dir, format || '*', record_id)
+    Dir.glob(pattern).select { |d| File.directory?(d) }.sort
   end
 
   # The archive of contract C1: <format>/<recordID>/... entries, sorted, owned by root.
@@ -190,6 +199,11 @@ module BbbfleetPostPublish
       logger.error("not a record ID: #{record_id.inspect}")
       return 1
     end
+    format = options[:format]
+    if !format.nil? && !FORMAT.match?(format)
+      logger.error("not a playback format: #{format.inspect}")
+      return 1
+    end
     if config['gateway_url'].to_s.empty?
       logger.info("#{record_id}: no gateway_url configured, nothing to push")
       return 0
@@ -199,19 +213,19 @@ module BbbfleetPostPublish
       logger.error("no securitySalt in #{Array(config['properties_files']).join(', ')}")
       return 1
     end
-    push(record_id, config, secret, logger)
+    push(record_id, format, config, secret, logger)
   rescue StandardError => e
     (logger || Logger.new($stderr)).error("#{e.class}: #{e.message}")
     1
   end
 
-  def push(record_id, config, secret, logger)
+  def push(record_id, format, config, secret, logger)
     published_dir = config['published_dir']
-    dirs = format_dirs(published_dir, record_id)
+    dirs = format_dirs(published_dir, record_id, format)
     Tempfile.create(['bbbfleet-', '.tar']) do |tmp|
       tmp.close
       if dirs.empty?
-        logger.warn("#{record_id}: nothing under #{published_dir}/*/#{record_id}: index only")
+        logger.warn("#{record_id}: nothing under #{published_dir}/#{format || '*'}/#{record_id}: index only")
         File.binwrite(tmp.path, '')
       else
         build_archive(published_dir, dirs, tmp.path)
@@ -259,7 +273,7 @@ module BbbfleetPostPublish
     logger.info("#{record_id}: pushed #{sha256 || 'index only'}, imported=#{imported}")
     if config['delete_after_import'] && confirmed
       dirs.each { |dir| FileUtils.rm_rf(dir) }
-      logger.info("#{record_id}: imported and verified, local copy deleted")
+      logger.info("#{record_id}: imported and verified, local copy deleted: #{dirs.join(', ')}")
     end
     0
   end

@@ -142,6 +142,38 @@ async def test_a_second_push_replaces_the_first(gw: Gateway) -> None:
     ).read_bytes() == b"<svg>v2</svg>"
 
 
+def only(fmt: str, files: dict[str, bytes] | None = None) -> dict[str, bytes]:
+    files = presentation_files() if files is None else files
+    return {name: data for name, data in files.items() if name.startswith(f"{fmt}/")}
+
+
+async def test_per_format_pushes_are_merged(gw: Gateway) -> None:
+    """BBB runs post_publish once per format: presentation then video, both stay stored."""
+    presentation, video = archive(only("presentation")), archive(only("video"))
+    assert (await push(gw, push_url(gw, presentation), presentation))["imported"] == "true"
+    storage = DirectoryStorage(central(gw))
+    manifest = await storage.manifest(RECORD_ID)
+    assert manifest is not None and manifest.formats == ("presentation",)
+    assert (await push(gw, push_url(gw, video), video))["imported"] == "true"
+    manifest = await storage.verify(RECORD_ID)
+    assert manifest.formats == ("presentation", "video")
+    assert manifest.archive_sha256 == hashlib.sha256(video).hexdigest()  # the last archive
+    assert {f.path for f in manifest.files} == {
+        name.replace(f"/{RECORD_ID}/", "/", 1) for name in presentation_files()
+    }
+    # a new presentation replaces only the presentation; the video stays
+    newer = only("presentation") | {f"presentation/{RECORD_ID}/shapes.svg": b"<svg>v2</svg>"}
+    data = archive(newer)
+    assert (await push(gw, push_url(gw, data), data))["imported"] == "true"
+    root = central(gw) / RECORD_ID
+    assert (root / "presentation" / "shapes.svg").read_bytes() == b"<svg>v2</svg>"
+    assert (root / "video" / "video-0.m4v").read_bytes() == only("video")[
+        f"video/{RECORD_ID}/video-0.m4v"
+    ]
+    assert (await storage.verify(RECORD_ID)).formats == ("presentation", "video")
+    assert not list((central(gw) / ".tmp").iterdir())  # the replaced copies are gone
+
+
 async def test_an_empty_push_only_indexes(gw: Gateway) -> None:
     query = q(server="sim-1", recordID=RECORD_ID, size="0")
     secret = gw.fleet.servers[1].secret

@@ -53,12 +53,19 @@ async def test_the_shipped_script_imports_into_the_gateway(
 
         row = await gw.store.imports.get(RECORD_ID)
         assert row is not None and row.state is ImportState.IMPORTED, log
-        manifest = await DirectoryStorage(tmp_path / "central").verify(RECORD_ID)
-        assert manifest.formats == ("presentation", "video")
+        storage = DirectoryStorage(tmp_path / "central")
+        manifest = await storage.verify(RECORD_ID)
+        assert manifest.formats == ("presentation",)  # BBB runs the script once per format
         assert manifest.archive_sha256 == row.sha256
-        # confirmed with the sha256 it sent: the script removed the server's copy, only that one
+        # confirmed with the sha256 it sent: the script removed that format's copy only
         assert not (published / "presentation" / RECORD_ID).exists()
-        assert not (published / "video" / RECORD_ID).exists()
+        assert (published / "video" / RECORD_ID).is_dir()
         assert (published / "presentation" / "another-recording").is_dir()
+
+        status, output = await run_script(env, "-m", RECORD_ID, "-f", "video")
+        assert status == 0, output + (tmp_path / "post-publish.log").read_text()
+        manifest = await storage.verify(RECORD_ID)
+        assert manifest.formats == ("presentation", "video")  # merged, nothing lost
+        assert not (published / "video" / RECORD_ID).exists()
     finally:
         await stop_gateway(gw)

@@ -51,25 +51,27 @@ async def test_a_published_recording_is_pushed(
 ) -> None:
     await configure(bbb, receiver)
     record_id = await recorded_id(bbb, clock)
-    (request,) = await receiver.wait_for(1)
-    assert request.method == "POST" and request.path == PUSH_PATH
-    assert request.headers["content-type"] == "application/x-tar"
-    params = params_of(request)
-    digest = hashlib.sha256(request.body).hexdigest()
-    assert params == {
-        "server": "bbb-1",
-        "recordID": record_id,
-        "size": str(len(request.body)),
-        "sha256": digest,
-        "checksum": params["checksum"],
-    }
-    assert len(params["checksum"]) == 64  # sha256
-    result, _secret = verify(PUSH_CALL, request.raw_query, [bbb.host.secret], "sha256")
-    assert result is ChecksumResult.VALID
-    assert request.body == bbb.host.state.recording_archive(record_id)
-    with tarfile.open(fileobj=io.BytesIO(request.body)) as tar:
-        assert f"presentation/{record_id}/metadata.xml" in tar.getnames()
-        assert f"video/{record_id}/metadata.xml" in tar.getnames()
+    # BBB runs post_publish once per format: one push per format, each with only that format
+    requests = await receiver.wait_for(2)
+    for request, fmt in zip(requests, ("presentation", "video"), strict=True):
+        assert request.method == "POST" and request.path == PUSH_PATH
+        assert request.headers["content-type"] == "application/x-tar"
+        params = params_of(request)
+        digest = hashlib.sha256(request.body).hexdigest()
+        assert params == {
+            "server": "bbb-1",
+            "recordID": record_id,
+            "size": str(len(request.body)),
+            "sha256": digest,
+            "checksum": params["checksum"],
+        }
+        assert len(params["checksum"]) == 64  # sha256
+        result, _secret = verify(PUSH_CALL, request.raw_query, [bbb.host.secret], "sha256")
+        assert result is ChecksumResult.VALID
+        assert request.body == bbb.host.state.recording_archive(record_id, formats=[fmt])
+        with tarfile.open(fileobj=io.BytesIO(request.body)) as tar:
+            assert {name.split("/")[0] for name in tar.getnames()} == {fmt}
+            assert f"{fmt}/{record_id}/metadata.xml" in tar.getnames()
     # the receiver answered "ok", no XML: nothing is deleted, the push counts as failed
     await drain()
     assert bbb.host.state.recordings[record_id].push_status == "failed"
@@ -86,11 +88,13 @@ async def test_delete_after_a_confirmed_import(
     (recording,) = bbb.host.state.recordings.values()
     record_id = recording.record_id
     clock.advance(10)
-    archive = bbb.host.state.recording_archive(record_id)
-    assert archive is not None
-    receiver.answer((200, imported(record_id, hashlib.sha256(archive).hexdigest())))
+    shas = [
+        hashlib.sha256(bbb.host.state.recording_archive(record_id, formats=[f]) or b"").hexdigest()
+        for f in ("presentation", "video")
+    ]
+    receiver.answer(*((200, imported(record_id, sha)) for sha in shas))
     await bbb.call("getRecordings", recordID=record_id)  # the server notices it is published
-    await receiver.wait_for(1)
+    await receiver.wait_for(2)
     await drain()
     assert recording.push_status == "imported" and not recording.local_files
     # BBB lists a recording from its metadata.xml: with the files gone it is gone
@@ -142,7 +146,42 @@ async def test_no_delete_without_confirmation(
             "failed": "failed: archiveMismatch",
         }[answer]
     )
-    assert len(receiver.requests) == 1  # an answer is final, even a FAILED one
+    assert len(receiver.requests) == 2  # one per format; an answer is final, even a FAILED one
+
+
+async def test_only_the_confirmed_format_is_deleted(
+    bbb: Bbb, clock: ManualClock, receiver: Receiver
+) -> None:
+    """presentation confirmed, video not: the presentation directory goes, the video stays."""
+    await configure(bbb, receiver, deleteAfterImport=True)
+    await bbb.create(FREDS_ROOM, record="true")
+    await bbb.enter(FREDS_ROOM, role="viewer")
+    await bbb.call("end", meetingID=FREDS_ROOM)
+    (recording,) = bbb.host.state.recordings.values()
+    record_id = recording.record_id
+    clock.advance(10)
+    presentation = bbb.host.state.recording_archive(record_id, formats=["presentation"])
+    assert presentation is not None
+    receiver.answer(
+        (200, imported(record_id, hashlib.sha256(presentation).hexdigest())),
+        (200, imported(record_id, "0" * 64, "false")),
+    )
+    await bbb.call("getRecordings", recordID=record_id)
+    await receiver.wait_for(2)
+    await drain()
+    assert recording.local_files and recording.removed_formats == {"presentation"}
+    listing = await bbb.call("getRecordings", recordID=record_id)
+    assert "<type>video</type>" in listing.text and "<type>presentation</type>" not in listing.text
+    player = f"{bbb.host.base_url}/playback/presentation/2.3/{record_id}"
+    assert (await bbb.http.get(player)).status_code == 404
+    video = await bbb.http.get(f"{bbb.host.base_url}/playback/video/{record_id}/")
+    assert video.status_code == 200
+    assert bbb.host.state.recording_archive(record_id, formats=["presentation"]) is None
+    pushed = await bbb.control("POST", f"recordings/{record_id}/push", {"format": "video"})
+    assert pushed.status_code == 200
+    await receiver.wait_for(3)
+    assert receiver.requests[2].body == bbb.host.state.recording_archive(record_id)
+    await drain()
 
 
 async def test_server_errors_are_retried_with_a_bound(
@@ -151,14 +190,14 @@ async def test_server_errors_are_retried_with_a_bound(
     await configure(bbb, receiver)
     receiver.answer((503, "busy"), (500, "oops"), (200, imported("x", "y")))
     await recorded_id(bbb, clock)
-    await receiver.wait_for(3)
+    await receiver.wait_for(4)  # presentation: 3 attempts, then video: 1
     await drain()
-    assert len(receiver.requests) == 3
-    assert len({r.body for r in receiver.requests}) == 1
+    assert len(receiver.requests) == 4
+    assert len({r.body for r in receiver.requests[:3]}) == 1
     receiver.requests.clear()
     receiver.answer((502, "down"))
     (recording,) = bbb.host.state.recordings.values()
-    assert bbb.host.state.push_recording(recording.record_id)
+    assert bbb.host.state.push_recording(recording.record_id, fmt="video")
     await bbb.control("GET", "state")  # any request sends what is due
     await drain()
     assert len(receiver.requests) == bbb.host.state.delivery_attempts
@@ -173,7 +212,7 @@ async def test_connection_errors_are_retried(bbb: Bbb, clock: ManualClock) -> No
     record_id = await recorded_id(bbb, clock)
     await drain()
     attempts = [d for d in bbb.host.state.deliveries if d["kind"] == "push"]
-    assert [d["status"] for d in attempts] == [None] * bbb.host.state.delivery_attempts
+    assert [d["status"] for d in attempts] == [None] * bbb.host.state.delivery_attempts * 2
     assert bbb.host.state.recordings[record_id].push_status == "failed"
 
 

@@ -120,10 +120,13 @@ async def test_the_script_pushes_a_signed_valid_archive(
     assert params["server"] == "bbb 1" and params["recordID"] == record_id
     assert params["size"] == str(len(request.body))
     assert params["sha256"] == hashlib.sha256(request.body).hexdigest()
-    # body: the same entries and contents as the simulator's own archive of that recording
-    assert members(request.body) == members(simulated)
+    # body: only the -f format (BBB runs the script once per format), with the same entries
+    # and contents as the simulator's own archive of that format
+    only = bbb.host.state.recording_archive(record_id, formats=["presentation"])
+    assert only is not None and members(request.body) == members(only)
     assert f"presentation/{record_id}/metadata.xml" in members(request.body)
-    assert f"video/{record_id}/metadata.xml" in members(request.body)
+    assert not any(name.startswith("video/") for name in members(request.body))
+    assert set(members(simulated)) > set(members(request.body))
     # the answer named another sha256: no deletion
     assert (root / "presentation" / record_id / "metadata.xml").exists()
     assert "imported=true" in log
@@ -147,6 +150,27 @@ async def test_delete_after_a_verified_import(
     assert not (root / "video" / record_id).exists()
     assert (root / "presentation" / "other-recording").is_dir()
     assert receiver.requests[0].body == receiver.requests[1].body  # deterministic tar
+
+
+async def test_a_format_push_deletes_only_that_format(
+    bbb: Bbb, clock: ManualClock, receiver: Receiver, tmp_path: Path
+) -> None:
+    root = tmp_path / "published"
+    root.mkdir()
+    record_id, _ = await published_tree(bbb, clock, root)
+    env = script_env(tmp_path, receiver, BBBFLEET_DELETE_AFTER_IMPORT="true")
+    video = bbb.host.state.recording_archive(record_id, formats=["video"])
+    assert video is not None
+    receiver.answer((200, "<response><returncode>SUCCESS</returncode></response>"))
+    assert (await run_script(env, "-m", record_id, "-f", "video"))[0] == 0
+    assert members(receiver.requests[0].body) == members(video)
+    sha256 = hashlib.sha256(receiver.requests[0].body).hexdigest()
+    receiver.answer((200, confirmed(record_id, sha256)))
+    assert (await run_script(env, "-m", record_id, "-f", "video"))[0] == 0
+    assert not (root / "video" / record_id).exists()
+    assert (root / "presentation" / record_id / "metadata.xml").exists()  # not pushed: kept
+    assert (await run_script(env, "-m", record_id, "-f", "../x"))[0] == 1  # no path tricks
+    assert len(receiver.requests) == 2
 
 
 async def test_retries_then_failures(
