@@ -52,13 +52,13 @@ def create_app(settings: Settings, clock: Clock = wall_clock_ms) -> Starlette:
     meetings = MeetingService(store, backends, directory, settings, callbacks, clock)
     poller = Poller(store, backends, settings, clock, on_change=directory.invalidate)
     recording_index = RecordingIndex(store, backends, settings, clock)
+    recordings = DirectoryStorage(settings.recordings_dir)
     recording_service = RecordingService(
-        store, backends, directory, settings, recording_index, clock
+        store, backends, directory, settings, recording_index, clock, recordings.formats
     )
     gateway = Gateway(
         settings, directory, meetings, SessionRouter(backends, directory), recording_service
     )
-    recordings = DirectoryStorage(settings.recordings_dir)
 
     async def pushed(server: Server, record_id: str) -> None:
         await recording_index.refresh_server(server, [record_id])

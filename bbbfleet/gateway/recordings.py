@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import AsyncIterable, Callable, Sequence
+from collections.abc import AsyncIterable, Awaitable, Callable, Sequence
 from dataclasses import replace
 from enum import Enum
+from typing import Final
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from bbbfleet.gateway.answers import Answer, Document, Failure
@@ -47,38 +48,73 @@ class Action(Enum):
     UPDATE = "updateRecordings"
 
 
-def public_snapshot(recording: IndexedRecording, public_url: str) -> RecordingSnapshot:
-    """What getRecordings shows: a centrally stored recording is played from the gateway's
-    host (same paths as on the BBB server); otherwise from its server."""
+# the formats whose files the gateway serves from central storage (recordings.playback), and
+# the URL paths it serves them under
+GATEWAY_FORMATS: Final = frozenset({"presentation", "video"})
+_GATEWAY_PATHS: Final = {
+    "presentation": ("/playback/presentation/", "/presentation/"),
+    "video": ("/playback/video/",),
+}
+
+CentralFormats = Callable[[str], Awaitable[frozenset[str]]]  # recordID → formats stored centrally
+
+
+async def _all_gateway_formats(_record_id: str) -> frozenset[str]:
+    return GATEWAY_FORMATS
+
+
+def public_snapshot(
+    recording: IndexedRecording, public_url: str, central: frozenset[str] = GATEWAY_FORMATS
+) -> RecordingSnapshot:
+    """What getRecordings shows: the formats of a centrally stored recording that the gateway
+    stores (``central``) and serves are played from the gateway (same paths as on the BBB
+    server, under ``public_url``); everything else from its server."""
     if recording.location != CENTRAL:
         return recording.snapshot
-    return with_host(recording.snapshot, public_url)
+    return with_host(recording.snapshot, public_url, central & GATEWAY_FORMATS)
 
 
-def public_block(recording: IndexedRecording, public_url: str, paginated: bool) -> str:
+def public_block(
+    recording: IndexedRecording,
+    public_url: str,
+    paginated: bool,
+    central: frozenset[str] = GATEWAY_FORMATS,
+) -> str:
     """The ``<recording>`` getRecordings shows: the stored block (rendered when the index
     wrote it), or rendered now for a centrally stored recording (URLs on the gateway)."""
     if recording.location == CENTRAL:
-        return rec.recording_block(public_snapshot(recording, public_url), paginated=paginated)
+        snapshot = public_snapshot(recording, public_url, central)
+        return rec.recording_block(snapshot, paginated=paginated)
     return paginated_block(recording.block) if paginated else recording.block
 
 
-def with_host(snapshot: RecordingSnapshot, base_url: str) -> RecordingSnapshot:
-    """Every playback, preview and data URL moved to ``base_url``'s scheme and host."""
+def with_host(
+    snapshot: RecordingSnapshot, base_url: str, formats: frozenset[str] = GATEWAY_FORMATS
+) -> RecordingSnapshot:
+    """The playback, preview and data URLs of ``formats`` moved to ``base_url`` (its scheme,
+    host and path prefix), where the gateway serves them; a URL is moved only when its path is
+    one the gateway serves for one of those formats, every other URL stays on the server."""
     target = urlsplit(base_url)
+    prefix = target.path.rstrip("/")
+    served = tuple(path for fmt in formats for path in _GATEWAY_PATHS.get(fmt, ()))
 
     def move(url: str) -> str:
         parts = urlsplit(url)
-        return urlunsplit((target.scheme, target.netloc, parts.path, parts.query, parts.fragment))
+        if not served or not parts.path.startswith(served):
+            return url
+        path = prefix + parts.path
+        return urlunsplit((target.scheme, target.netloc, path, parts.query, parts.fragment))
+
+    def playback(f: rec.PlaybackFormat) -> rec.PlaybackFormat:
+        if f.type not in formats:
+            return f
+        return replace(
+            f, url=move(f.url), preview=tuple(replace(i, url=move(i.url)) for i in f.preview)
+        )
 
     return replace(
         snapshot,
-        playback=tuple(
-            replace(
-                f, url=move(f.url), preview=tuple(replace(i, url=move(i.url)) for i in f.preview)
-            )
-            for f in snapshot.playback
-        ),
+        playback=tuple(playback(f) for f in snapshot.playback),
         data=tuple((kind, move(url)) for kind, url in snapshot.data),
     )
 
@@ -92,7 +128,9 @@ class RecordingService:
         settings: Settings,
         index: RecordingIndex,
         clock: Callable[[], int],
+        central_formats: CentralFormats = _all_gateway_formats,
     ) -> None:
+        self.central_formats = central_formats
         self.store = store
         self.backends = backends
         self.directory = directory
@@ -115,16 +153,24 @@ class RecordingService:
         )
         if query.limit is None:
             found, _total = await self.store.recordings.search(selection)
-            blocks = [public_block(r, self.settings.public_url, False) for r in found]
-            return Document(rec.get_recordings_xml(blocks))
+            return Document(rec.get_recordings_xml(await self._blocks(found, False)))
         found, total = await self.store.recordings.search(selection, query.offset, query.limit)
         if not found:
             # an offset past the end is what bbb-web answers with HTTP 500; the gateway gives
             # the answer bbb-web gives for the first offset past the last page: noRecordings
             return Document(rec.get_recordings_xml([]))
-        blocks = [public_block(r, self.settings.public_url, True) for r in found]
+        blocks = await self._blocks(found, True)
         pagination = rec.Pagination(query.offset, query.limit, total, False)
         return Document(rec.get_recordings_xml(blocks, pagination))
+
+    async def _blocks(self, found: Sequence[IndexedRecording], paginated: bool) -> list[str]:
+        blocks = []
+        for recording in found:
+            central = GATEWAY_FORMATS
+            if recording.location == CENTRAL:  # what the central copy holds (its manifest)
+                central = await self.central_formats(recording.record_id)
+            blocks.append(public_block(recording, self.settings.public_url, paginated, central))
+        return blocks
 
     # --- publish / delete / update ------------------------------------------------------------
 

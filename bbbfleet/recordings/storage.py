@@ -67,6 +67,9 @@ class RecordingStorage(Protocol):
 
     async def manifest(self, record_id: str) -> Manifest | None: ...
 
+    async def formats(self, record_id: str) -> frozenset[str]:
+        """The formats stored for a recording (none when it is not stored)."""
+
     async def verify(self, record_id: str) -> Manifest:
         """Check the stored files against the manifest; ArchiveError when they differ."""
 
@@ -81,6 +84,7 @@ class DirectoryStorage:
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
         self._lock = asyncio.Lock()
+        self._formats: dict[str, tuple[tuple[int, int, int], frozenset[str]]] = {}
 
     def _area(self, name: str) -> Path:
         area = self.root / name
@@ -162,6 +166,27 @@ class DirectoryStorage:
 
     async def exists(self, record_id: str) -> bool:
         return (self._dir(record_id) / MANIFEST).is_file()
+
+    async def formats(self, record_id: str) -> frozenset[str]:
+        """The manifest's formats, cached while the manifest file is unchanged (getRecordings
+        asks for every central recording it lists)."""
+        if not valid_record_id(record_id):
+            return frozenset()
+        path = self._dir(record_id) / MANIFEST
+        try:
+            stat = path.stat()
+        except OSError:
+            return frozenset()
+        key = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        cached = self._formats.get(record_id)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        manifest = await self.manifest(record_id)
+        formats = frozenset(manifest.formats) if manifest is not None else frozenset()
+        if len(self._formats) > 10_000:
+            self._formats.clear()
+        self._formats[record_id] = (key, formats)
+        return formats
 
     async def manifest(self, record_id: str) -> Manifest | None:
         try:

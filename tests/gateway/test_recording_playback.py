@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
-from bbbfleet.protocol.recordings import PlaybackFormat, RecordingSnapshot
+from bbbfleet.gateway.recordings import GATEWAY_FORMATS, with_host
+from bbbfleet.protocol.recordings import PlaybackFormat, PreviewImage, RecordingSnapshot
+from bbbfleet.protocol.recordings_read import parse_get_recordings
 from bbbfleet.storage.recordings import RecordingEntry
-from tests.gateway.conftest import Gateway, start_gateway, stop_gateway
+from tests.gateway.conftest import Gateway, q, start_gateway, stop_gateway
 from tests.gateway.test_recording_push import hold, push, push_url
 from tests.recordings.archives import RECORD_ID, archive, presentation_files, write
 
@@ -192,3 +195,66 @@ async def test_bbb_playback_player_dir(database_url: str, tmp_path: Path) -> Non
         assert page.status_code == 404
     finally:
         await stop_gateway(gw)
+
+
+def listed_formats(record_id: str) -> RecordingSnapshot:
+    """A recording as its server lists it: two formats the gateway can serve, one it cannot,
+    previews, and a data format."""
+    base = snapshot(record_id)
+    thumb = f"https://sim/presentation/{record_id}/presentation/p1/thumbnails/thumb-1.png"
+    return dataclasses.replace(
+        base,
+        playback=(
+            PlaybackFormat(
+                "presentation",
+                f"https://sim/playback/presentation/2.3/{record_id}",
+                10,
+                10,
+                100,
+                (PreviewImage("slide", thumb),),
+            ),
+            PlaybackFormat("video", f"https://sim/playback/video/{record_id}/", 10, 10, 100),
+            PlaybackFormat("podcast", f"https://sim/podcast/{record_id}/audio.ogg", 10, 10, 100),
+        ),
+        data=(("notes", f"https://sim/notes/{record_id}/notes.pdf"),),
+    )
+
+
+def test_only_central_formats_with_a_gateway_route_move_to_the_gateway() -> None:
+    moved = with_host(
+        listed_formats(RECORD_ID), "https://fleet.example/bbb/", frozenset({"presentation"})
+    )
+    urls = {f.type: f.url for f in moved.playback}
+    assert urls == {
+        "presentation": f"https://fleet.example/bbb/playback/presentation/2.3/{RECORD_ID}",
+        "video": f"https://sim/playback/video/{RECORD_ID}/",  # not stored centrally
+        "podcast": f"https://sim/podcast/{RECORD_ID}/audio.ogg",  # no gateway route
+    }
+    assert moved.playback[0].preview[0].url == (
+        f"https://fleet.example/bbb/presentation/{RECORD_ID}/presentation/p1/thumbnails/thumb-1.png"
+    )
+    assert moved.data == (("notes", f"https://sim/notes/{RECORD_ID}/notes.pdf"),)
+    everything = with_host(listed_formats(RECORD_ID), "http://gw:8080", GATEWAY_FORMATS)
+    assert [f.url.startswith("http://gw:8080/") for f in everything.playback] == [
+        True,
+        True,
+        False,
+    ]
+
+
+async def test_getrecordings_moves_only_the_formats_stored_centrally(gw: Gateway) -> None:
+    hold(gw, 0, meeting_id="bf1-room")
+    files = {n: d for n, d in presentation_files().items() if n.startswith("presentation/")}
+    data = archive(files)  # only the presentation was pushed (yet)
+    assert (await push(gw, push_url(gw, data), data))["imported"] == "true"
+    alpha = await gw.store.tenants.get("alpha")
+    servers = await gw.store.servers.list()
+    entry = RecordingEntry(alpha.id, "room", "bf1-room", servers[0].id, listed_formats(RECORD_ID))
+    await gw.store.recordings.upsert([entry], 2)
+    answer = await gw.get(gw.alpha("getRecordings", q(recordID=RECORD_ID)))
+    (recording,) = parse_get_recordings(answer.text).recordings
+    urls = {f.type: f.url for f in recording.playback}
+    assert urls["presentation"] == f"{gw.url}/playback/presentation/2.3/{RECORD_ID}"
+    assert urls["video"] == f"https://sim/playback/video/{RECORD_ID}/"
+    assert urls["podcast"].startswith("https://sim/")
+    assert (await gw.get(urls["presentation"])).status_code == 200
