@@ -119,6 +119,15 @@ def with_host(
     )
 
 
+class Forwarded(Enum):
+    """What a recording's server made of a publish/delete/update sent on."""
+
+    DONE = "done"
+    NOT_THERE = "notFound"  # it has none of them
+    UNREACHABLE = "unreachable"
+    REFUSED = "refused"  # another FAILED: says nothing about whether it has them
+
+
 class RecordingService:
     def __init__(
         self,
@@ -216,7 +225,7 @@ class RecordingService:
             by_server[recording.server_id].append(recording)
         snapshot = await self.directory.get()
         done = 0
-        unreachable = False
+        unreachable = refused = False
         for server_id, group in by_server.items():
             server = None if server_id is None else snapshot.server_by_id.get(server_id)
             if server_id is not None and server is None:  # added after the cached snapshot
@@ -227,11 +236,11 @@ class RecordingService:
                 done += len(group)
                 continue
             outcome = await self._forward(server, group, action, params)
-            if outcome is True:
+            if outcome is Forwarded.DONE:
                 await self._apply(group, state, updates)
                 await self._refresh(server, group)
                 done += len(group)
-            elif outcome is False:  # the server no longer has them: the index was stale
+            elif outcome is Forwarded.NOT_THERE:  # the server no longer has them: stale index
                 # … unless the gateway stores them: the server deleted its copy after the
                 # import (delete_after_import), the central copy is the recording now
                 central = [r for r in group if r.location == CENTRAL]
@@ -239,6 +248,10 @@ class RecordingService:
                     await self._apply(central, state, updates, detach=True)
                     done += len(central)
                 await self._refresh(server, group)
+            elif outcome is Forwarded.REFUSED:
+                # any other FAILED (checksumError, an internal error …) says nothing about
+                # whether the server has them: change nothing, never detach central copies
+                refused = True
             else:
                 central = [r for r in group if r.location == CENTRAL]
                 if central:
@@ -247,6 +260,8 @@ class RecordingService:
                 unreachable = unreachable or len(central) < len(group)
         if done:
             return None
+        if refused:
+            return Failure(E.RECORDING_SERVER_REFUSED)
         return Failure(E.RECORDING_SERVER_UNAVAILABLE if unreachable else E.RECORDINGS_NOT_FOUND)
 
     async def _forward(
@@ -255,10 +270,9 @@ class RecordingService:
         group: Sequence[IndexedRecording],
         action: Action,
         params: ApiParams,
-    ) -> bool | None:
-        """True: the server did it; False: it says it has none of them; None: unreachable."""
+    ) -> Forwarded:
         if server.health is Health.OFFLINE:
-            return None
+            return Forwarded.UNREACHABLE
         pairs = [("recordID", ",".join(r.record_id for r in group))]
         if action is Action.PUBLISH:
             pairs.append(("publish", params["publish"]))
@@ -269,11 +283,15 @@ class RecordingService:
             _text, root = await self.backends.call_document(server, action.value, query)
         except BackendFailure as failure:
             log.warning("%s on %s failed: %s", action.value, server.name, failure.reason)
-            return None
+            return Forwarded.UNREACHABLE
         if root.findtext("returncode") == "SUCCESS":
-            return True
-        log.info("%s on %s: %s", action.value, server.name, root.findtext("messageKey") or "FAILED")
-        return False
+            return Forwarded.DONE
+        key = root.findtext("messageKey") or "FAILED"
+        if key == E.RECORDINGS_NOT_FOUND.key:  # bbb-web's answer when it has none of them
+            log.info("%s on %s: %s", action.value, server.name, key)
+            return Forwarded.NOT_THERE
+        log.warning("%s on %s refused: %s", action.value, server.name, key)
+        return Forwarded.REFUSED
 
     async def _apply(
         self,

@@ -187,6 +187,10 @@ RECORDING_SERVER_UNAVAILABLE = ApiError(
     "serverUnavailable",
     "The BigBlueButton server holding this recording is not reachable. Please try again shortly.",
 )
+RECORDING_SERVER_REFUSED = ApiError(
+    "serverError",
+    "The BigBlueButton server holding this recording did not accept the change. Please try again.",
+)
 BACKEND_INVALID_RESPONSE = ApiError(
     "serverError",
     "The BigBlueButton server hosting this meeting gave an invalid answer. Please try again.",

@@ -22,12 +22,13 @@ from bbbfleet.gateway.backends import BackendClient, BackendFailure
 from bbbfleet.protocol import documents
 from bbbfleet.protocol.params import RawQuery
 from bbbfleet.protocol.recordings import DELETED
-from bbbfleet.recordings.storage import RecordingStorage
+from bbbfleet.recordings.storage import RecordingStorage, StorageFailure
 from bbbfleet.storage.recordings import BACKEND
 from bbbfleet.storage.repository import Server, Store
 
 log = logging.getLogger(__name__)
 DAY_MS = 86_400_000
+MAX_ATTEMPTS = 5  # failed retention rounds before a recording is skipped
 
 
 class DeleteFailed(Exception):
@@ -38,6 +39,7 @@ class DeleteFailed(Exception):
 class RetentionReport:
     deleted: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    given_up: list[str] = field(default_factory=list)  # failed max_attempts times: skipped
 
 
 class RecordingRemover:
@@ -92,8 +94,15 @@ class RecordingRemover:
 
 
 class Retention:
-    def __init__(self, remover: RecordingRemover) -> None:
+    """Applies the tenants' retention.  A recording that cannot be deleted (its server refuses
+    or is down, the storage fails, its record ID is unusable) is logged and skipped, so the
+    others are still deleted; after ``max_attempts`` failed rounds it is no longer tried until
+    the process restarts (counted in memory, reported in ``RetentionReport.given_up``)."""
+
+    def __init__(self, remover: RecordingRemover, max_attempts: int = MAX_ATTEMPTS) -> None:
         self.remover = remover
+        self.max_attempts = max_attempts
+        self.failures: dict[str, int] = {}  # recordID → failed attempts so far
 
     async def run_once(self, limit: int = 100) -> RetentionReport:
         store = self.remover.store
@@ -103,14 +112,31 @@ class Retention:
             days = tenant.recording_retention_days
             if not days:
                 continue
-            expired = await store.imports.expired_central(tenant.id, now - days * DAY_MS, limit)
+            # the given-up ones come first in start order: ask for that many more
+            skipped = sum(1 for n in self.failures.values() if n >= self.max_attempts)
+            expired = await store.imports.expired_central(
+                tenant.id, now - days * DAY_MS, limit + skipped
+            )
             for record_id in expired:
+                if self.failures.get(record_id, 0) >= self.max_attempts:
+                    report.given_up.append(record_id)
+                    continue
                 try:
                     await self.remover.delete(record_id)
-                except DeleteFailed as exc:
-                    log.warning("retention of %s: %s", tenant.name, exc)
+                except (DeleteFailed, StorageFailure, ValueError, OSError) as exc:
+                    attempts = self.failures.get(record_id, 0) + 1
+                    self.failures[record_id] = attempts
+                    log.warning(
+                        "retention of %s: recording %s not deleted (attempt %d of %d): %s",
+                        tenant.name,
+                        record_id,
+                        attempts,
+                        self.max_attempts,
+                        exc,
+                    )
                     report.failed.append(record_id)
                 else:
+                    self.failures.pop(record_id, None)
                     log.info("retention: deleted recording %s of %s", record_id, tenant.name)
                     report.deleted.append(record_id)
         return report

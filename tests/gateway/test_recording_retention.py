@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from bbbfleet.storage.imports import ImportState
+from bbbfleet.storage.recordings import RecordingEntry
 from tests.gateway.conftest import ManualClock, start_gateway, stop_gateway
-from tests.gateway.test_recording_playback import index, stored
+from tests.gateway.test_recording_playback import index, snapshot, stored
 from tests.recordings.archives import RECORD_ID
 
 DAY = 86_400
@@ -86,5 +88,41 @@ async def test_retention_purges_the_files_of_an_api_deleted_recording(
         report = await gw.app.state.recording_worker.extra()  # type: ignore[union-attr]
         assert report.deleted == [RECORD_ID]
         assert not (Path(gw.settings.recordings_dir) / RECORD_ID).exists()
+    finally:
+        await stop_gateway(gw)
+
+
+async def test_a_failing_recording_does_not_stop_retention(
+    database_url: str, tmp_path: Path
+) -> None:
+    """One expired recording cannot be deleted (a record ID central storage cannot use): it is
+    logged and skipped, the others are deleted, and it is given up after a bounded number of
+    rounds."""
+    clock = ManualClock(1_700_000_000_000 + 10 * DAY * 1000)
+    gw = await start_gateway(
+        database_url, servers=1, clock=clock, recordings_dir=str(tmp_path / "central")
+    )
+    try:
+        await stored(gw)
+        await index(gw)
+        bad = "older/../than-the-good-one"
+        alpha = await gw.store.tenants.get("alpha")
+        servers = await gw.store.servers.list()
+        old = dataclasses.replace(snapshot(bad), start_time=1_600_000_000_000)
+        await gw.store.recordings.upsert(
+            [RecordingEntry(alpha.id, "room", "bf1-room", servers[0].id, old)], 1
+        )
+        await gw.store.recordings.set_location(bad, "central")
+        await gw.store.tenants.configure("alpha", recording_retention_days=1)
+        worker = gw.app.state.recording_worker  # type: ignore[union-attr]
+        retention = worker.extra.__self__
+        report = await retention.run_once(limit=2)
+        assert report.failed == [bad] and report.deleted == [RECORD_ID]
+        assert not (Path(gw.settings.recordings_dir) / RECORD_ID).exists()
+        for _ in range(retention.max_attempts - 1):
+            report = await retention.run_once(limit=1)
+            assert report.failed == [bad]
+        report = await retention.run_once(limit=1)
+        assert report.failed == [] and report.given_up == [bad]  # bounded: no longer tried
     finally:
         await stop_gateway(gw)

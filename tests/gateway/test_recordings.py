@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hashlib
 import re
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -307,6 +309,17 @@ async def test_central_recordings_play_from_the_gateway(gateway: Gateway) -> Non
     before = (await gw.get(gw.alpha("getRecordings"))).text
     backend = next(s.base_url for s in gw.fleet.servers if s.base_url in before)
     assert await gw.store.recordings.set_location(record_id, "central")
+    # central, but nothing stored: every URL stays on the server
+    assert (await gw.get(gw.alpha("getRecordings"))).text == before
+    sim = next(s.state for s in gw.fleet.servers if record_id in s.state.recordings)
+    data = sim.recording_archive(record_id)
+    assert data is not None
+    staged = Path(gw.settings.recordings_dir) / "staged.tar"
+    staged.parent.mkdir(parents=True, exist_ok=True)
+    staged.write_bytes(data)
+    importer = gw.app.state.recording_worker.importer  # type: ignore[union-attr]
+    digest = hashlib.sha256(data).hexdigest()
+    assert (await importer.receive(None, record_id, staged, len(data), digest)).imported
     after = (await gw.get(gw.alpha("getRecordings"))).text
     assert backend not in after
     assert after == before.replace(backend, gw.url)
@@ -443,3 +456,26 @@ async def test_central_recordings_change_while_their_server_is_down(gateway: Gat
     await index(gw).poll_once()  # the server still lists it as published: the index keeps its say
     assert await ids(gw, "") == []
     assert await ids(gw, q(state="deleted")) == [record_id]
+
+
+async def test_only_notfound_means_the_server_has_no_copy(gateway: Gateway) -> None:
+    """A server answering FAILED with another key (here checksumError: its secret changed)
+    says nothing about its recordings: the central copy is neither changed nor detached."""
+    gw = gateway
+    await record(gw, "room-1")
+    await index(gw).poll_once()
+    (record_id,) = await ids(gw, "")
+    holder = next(i for i, s in enumerate(gw.fleet.servers) if record_id in s.state.recordings)
+    assert await gw.store.recordings.set_location(record_id, "central")
+    gw.fleet.servers[holder].state.secret = "rotated-on-the-server-only"
+    for call, extra in (
+        ("publishRecordings", {"publish": "false"}),
+        ("deleteRecordings", {}),
+        ("updateRecordings", {"meta_x": "y"}),
+    ):
+        answer = await gw.get(gw.alpha(call, q(recordID=record_id, **extra)))
+        assert "<messageKey>serverError</messageKey>" in answer.text, answer.text
+    indexed = await gw.store.recordings.get(record_id)
+    assert indexed is not None and indexed.state == "published"
+    assert indexed.server_id is not None  # not detached
+    assert await ids(gw, "") == [record_id]
