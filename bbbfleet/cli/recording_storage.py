@@ -20,7 +20,7 @@ from bbbfleet.gateway.backends import BackendClient
 from bbbfleet.recordings.archive import ArchiveError, file_digest, valid_record_id
 from bbbfleet.recordings.imports import Importer, Outcome
 from bbbfleet.recordings.retention import DeleteFailed, RecordingRemover
-from bbbfleet.recordings.storage import DirectoryStorage
+from bbbfleet.recordings.storage import DirectoryStorage, StorageFailure
 from bbbfleet.settings import Settings
 from bbbfleet.storage.imports import ImportState, RecordingImport
 from bbbfleet.storage.recordings import CENTRAL
@@ -146,6 +146,12 @@ def import_(ctx: click.Context, record_id: str, archive: Path | None) -> None:
 def delete(ctx: click.Context, record_id: str, yes: bool) -> None:
     """Delete a recording everywhere: on its BBB server (if it still has it), its centrally
     stored files, and in the index (marked deleted)."""
+    if not valid_record_id(record_id):
+        raise click.BadParameter(
+            f"{record_id!r} is not a record ID; give the recordID as "
+            "`bbbfleet recording list` shows it (e.g. <40 hex digits>-<13 digits>)",
+            param_hint="RECORD_ID",
+        )
     if not yes:
         click.confirm(f"Delete recording {record_id} and its files for good?", abort=True)
     settings = settings_from(ctx)
@@ -159,6 +165,10 @@ def delete(ctx: click.Context, record_id: str, yes: bool) -> None:
             return await remover.delete(record_id)
         except DeleteFailed as exc:
             raise click.ClickException(f"{exc}; nothing was deleted, try again later") from exc
+        except StorageFailure as exc:
+            raise click.ClickException(
+                f"{exc}; check that {settings.recordings_dir} is writable, then try again"
+            ) from exc
         finally:
             with contextlib.suppress(Exception):
                 await backends.close()

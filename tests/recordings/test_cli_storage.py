@@ -83,6 +83,15 @@ def test_import_list_and_delete(tmp_path: Path) -> None:
     assert unknown.exit_code == 1 and "no recording" in unknown.output
 
 
+def test_delete_with_an_invalid_record_id_is_an_operator_error(tmp_path: Path) -> None:
+    cli = Cli(tmp_path)
+    for bad in ("../etc", "a/b", "", "x" * 200):
+        result = cli("recording", "delete", bad, "--yes")
+        assert result.exit_code == 2, result.output
+        assert "is not a record ID" in result.output and "bbbfleet recording list" in result.output
+        assert "Traceback" not in result.output
+
+
 def test_retry_of_a_queued_import(tmp_path: Path) -> None:
     cli = Cli(tmp_path)
     cli.central.mkdir()
