@@ -15,6 +15,7 @@ from bbbfleet.gateway.directory import Directory
 from bbbfleet.gateway.meetings import CreateRequest, MeetingService
 from bbbfleet.gateway.recordings import RecordingService
 from bbbfleet.gateway.sessions import SessionRouter
+from bbbfleet.gateway.upload_guard import RecordIdGuard
 from bbbfleet.protocol import errors as E
 from bbbfleet.protocol import recordings as rec
 from bbbfleet.protocol import responses, text_tracks
@@ -222,7 +223,9 @@ class Gateway:
         declared = request.headers.get("content-length")
         if declared is not None and ascii_digits(declared) and int(declared) > limit:
             return to_response(Failure(E.BODY_TOO_LARGE), request)
-        upload = BoundedStream(request.stream(), limit)
+        # a recordID form field must not name another recording than the checked query's
+        guard = RecordIdGuard(content_type or "", params["recordID"])
+        upload = BoundedStream(guard.watch(request.stream()), limit)
         try:
             answer = await self.recordings.put_text_track(
                 tenant, params, RawQuery.parse(raw_query), upload, content_type
@@ -230,9 +233,14 @@ class Gateway:
         except Exception:
             if upload.exceeded:
                 return to_response(Failure(E.BODY_TOO_LARGE), request)
-            raise
+            if guard.refused is None:
+                raise
         if upload.exceeded:
             return to_response(Failure(E.BODY_TOO_LARGE), request)
+        if guard.refused is not None:
+            log.info("putRecordingTextTrack refused: %s", guard.refused)
+            body = text_tracks.put_error_json(*text_tracks.RECORD_ID_MISMATCH)
+            return to_response(Document(body, media_type=JSON_MEDIA_TYPE), request)
         return to_response(answer, request)
 
     def _refuse(

@@ -108,6 +108,11 @@ MISSING_CHECKSUM: Final = ("paramError", "Missing param checksum.")
 MISSING_RECORD_ID: Final = ("paramError", "Missing param recordID.")
 MISSING_KIND: Final = ("paramError", "Missing param kind.")
 MISSING_LANG: Final = ("paramError", "Missing param lang.")
+# bbbfleet's own: a multipart recordID field other than the query's (or an unreadable body)
+RECORD_ID_MISMATCH: Final = (
+    "paramError",
+    "The recordID form field must be absent or equal to the recordID of the query.",
+)
 EMPTY_TRACK: Final = ("empty_uploaded_text_track", "Empty uploaded text track.")
 
 

@@ -479,3 +479,28 @@ async def test_only_notfound_means_the_server_has_no_copy(gateway: Gateway) -> N
     assert indexed is not None and indexed.state == "published"
     assert indexed.server_id is not None  # not detached
     assert await ids(gw, "") == [record_id]
+
+
+async def test_a_streamed_text_track_cannot_name_another_recording(gateway: Gateway) -> None:
+    """The query's recordID is checked (the tenant's own); a recordID form field naming another
+    recording — here another tenant's on the same server — is refused, nothing is stored."""
+    gw = gateway
+    await record(gw, "room-1")
+    await record(gw, "room-2", tenant="beta")
+    await index(gw).poll_once()
+    (mine,) = await ids(gw, "")
+    (theirs,) = await ids(gw, "", tenant="beta")
+    url = gw.alpha("putRecordingTextTrack", q(recordID=mine, kind="subtitles", lang="en_US"))
+    vtt = ("en.vtt", b"WEBVTT\n\n00:00.000 --> 00:01.000\nHello\n", "text/vtt")
+    for form in ({"recordID": theirs}, {"recordID": mine + "x"}):
+        put = await gw.http.post(url, data=form, files={"file": vtt})
+        assert put.headers["content-type"].startswith("application/json")
+        response = put.json()["response"]
+        assert (response["returncode"], response["messageKey"]) == ("FAILED", "paramError")
+        assert "recordID form field" in response["message"]
+    for record_id, sign in ((mine, gw.alpha), (theirs, gw.beta)):
+        tracks = await gw.get(sign("getRecordingTextTracks", q(recordID=record_id)))
+        assert tracks.json()["response"].get("tracks", []) == [], tracks.text
+    # the same recordID in the form as in the query is fine
+    same = await gw.http.post(url, data={"recordID": mine}, files={"file": vtt})
+    assert same.json()["response"]["messageKey"] == "upload_text_track_success", same.text
