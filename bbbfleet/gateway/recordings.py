@@ -335,8 +335,13 @@ class RecordingService:
     async def get_text_tracks(self, tenant: Tenant, params: ApiParams) -> Answer:
         record_id = params["recordID"].strip()
         owned = await self._owned_server(tenant, record_id)
-        if owned is None or owned[1] is None:
+        if owned is None:
             return _json(text_tracks.text_tracks_failed_json("noRecordings", record_id))
+        if owned[1] is None:
+            # its server was removed, and with it the captions (they are not part of the
+            # pushed archive): the recording exists, no captions are known — bbb-web's answer
+            # for a recording without captions.json
+            return _json(text_tracks.text_tracks_failed_json("noCaptionsFound", record_id))
         _recording, server = owned
         assert server is not None
         query = RawQuery([]).replace("recordID", record_id)

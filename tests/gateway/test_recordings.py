@@ -283,6 +283,12 @@ async def test_recordings_outlive_their_server(gateway: Gateway) -> None:
     answer = await gw.get(gw.alpha("publishRecordings", q(recordID=record_id, publish="false")))
     assert answer.text == example("publishRecordings-unpublish-success.xml")
     assert await ids(gw, q(state="unpublished")) == [record_id]
+    # its text tracks lived on that server: the recording exists, its captions are unknown
+    tracks = await gw.get(gw.alpha("getRecordingTextTracks", q(recordID=record_id)))
+    assert tracks.headers["content-type"].startswith("application/json")
+    assert tracks.text == example("getRecordingTextTracks-noCaptionsFound.json").strip().replace(
+        "ffbfc4cc24428694e8b53a4e144f414052431693-1530718721124", record_id
+    )
 
 
 async def test_recordings_that_vanish_from_a_live_server_are_gone(gateway: Gateway) -> None:
