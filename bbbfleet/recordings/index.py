@@ -198,8 +198,16 @@ class RecordingIndex:
     async def _write(self, server: Server, snapshots: Sequence[RecordingSnapshot]) -> None:
         tenant_ids = {t.id for t in await self.store.tenants.list()}
         entries: list[RecordingEntry] = []
+        tenant_of: dict[str, int] = {}  # recordID → tenant, of this batch (breakout parents)
+        owners: list[tuple[RecordingSnapshot, Owner | None]] = []
         for snapshot in snapshots:
             owner = await self.owner(snapshot.meeting_id, tenant_ids)
+            if owner is not None:
+                tenant_of[snapshot.record_id] = owner.tenant_id
+            owners.append((snapshot, owner))
+        for snapshot, owner in owners:
+            if owner is None and snapshot.breakout is not None:
+                owner = await self._breakout_owner(snapshot, tenant_of, tenant_ids, server)
             if owner is None:
                 continue  # not a bbbfleet meeting, or its tenant was removed
             entries.append(
@@ -218,6 +226,31 @@ class RecordingIndex:
         for start in range(0, len(entries), _WRITE_BATCH):
             await self.store.recordings.upsert(entries[start : start + _WRITE_BATCH], self.clock())
             await asyncio.sleep(0)
+
+    async def _breakout_owner(
+        self,
+        snapshot: RecordingSnapshot,
+        batch: dict[str, int],
+        tenant_ids: set[int],
+        server: Server,
+    ) -> Owner | None:
+        """A breakout room's recording: akka-apps makes its meetingID
+        (``sha1hex(parentInternalId-timestamp-sequence)-timestamp``, REFERENCE.md §4), so it
+        carries no tenant prefix.  It belongs to the tenant of its parent meeting, found by the
+        parent's internal ID (``<breakout parentId>``), which is the recordID of the parent's
+        recording: in the same listing or already indexed for the same server (breakout rooms
+        run on their parent's server).  The tenant sees the breakout's meetingID as BBB shows
+        it."""
+        assert snapshot.breakout is not None
+        parent_id = snapshot.breakout.parent_id
+        tenant_id = batch.get(parent_id)
+        if tenant_id is None:
+            parent = await self.store.recordings.get(parent_id)
+            if parent is not None and parent.server_id == server.id:
+                tenant_id = parent.tenant_id
+        if tenant_id is None or tenant_id not in tenant_ids:
+            return None  # parent not recorded (or not a tenant's): not attributable
+        return Owner(tenant_id, snapshot.meeting_id)
 
     async def owner(self, backend_meeting_id: str, tenant_ids: set[int]) -> Owner | None:
         """Whose recording this is, from the backend meetingID."""

@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from bbbfleet.protocol.recordings import BreakoutOf
 from bbbfleet.protocol.recordings_read import parse_get_recordings
 from bbbfleet.recordings.index import RecordingIndex
+from bbbfleet.simulator.model import Recording
 from tests.conftest import example
 from tests.gateway.conftest import Gateway, q, start_gateway, stop_gateway
 
@@ -510,3 +512,46 @@ async def test_a_streamed_text_track_cannot_name_another_recording(gateway: Gate
     # the same recordID in the form as in the query is fine
     same = await gw.http.post(url, data={"recordID": mine}, files={"file": vtt})
     assert same.json()["response"]["messageKey"] == "upload_text_track_success", same.text
+
+
+def sim_recording(record_id: str, meeting_id: str, breakout_of: str | None = None) -> Recording:
+    return Recording(
+        record_id=record_id,
+        meeting_id=meeting_id,
+        name="Room",
+        start_time=1_700_000_000_000,
+        end_time=1_700_000_600_000,
+        ready_at=1_700_000_600_000,
+        participants=1,
+        raw_size=1000,
+        metadata={"meetingId": meeting_id},
+        playback=[],
+        state="published",
+        is_breakout=breakout_of is not None,
+        breakout=None if breakout_of is None else BreakoutOf(breakout_of, 1, False),
+    )
+
+
+async def test_breakout_recordings_belong_to_their_parents_tenant(gateway: Gateway) -> None:
+    """A breakout room's meetingID is made by akka-apps (no bf<tenant>- prefix): its recording
+    is the tenant's whose meeting is its parent (``<breakout parentId>``)."""
+    gw = gateway
+    parent = "a" * 40 + "-1700000000000"
+    breakout = "b" * 40 + "-1700000000100"
+    orphan = "c" * 40 + "-1700000000200"
+    server = gw.fleet.servers[0].state
+    # listed in any order: the breakout before its parent
+    server.recordings[breakout] = sim_recording(breakout, "d" * 40 + "-1700000000100", parent)
+    server.recordings[parent] = sim_recording(parent, "bf1-lecture")
+    server.recordings[orphan] = sim_recording(orphan, "e" * 40 + "-1", "f" * 40 + "-1")
+    await index(gw).poll_once()
+    assert sorted(await ids(gw, "")) == [parent, breakout]
+    assert await ids(gw, "", tenant="beta") == []
+    indexed = await gw.store.recordings.get(breakout)
+    assert indexed is not None and indexed.meeting_id == "d" * 40 + "-1700000000100"
+    assert await gw.store.recordings.get(orphan) is None  # no known parent: nobody's
+    # a later listing of the breakout alone still finds the (now indexed) parent
+    await gw.store.recordings.mark_gone([breakout], 1)
+    await index(gw).refresh_server(await gw.store.servers.get("sim-0"), [breakout])
+    again = await gw.store.recordings.get(breakout)
+    assert again is not None and again.gone_ms is None and again.tenant_id == indexed.tenant_id
