@@ -24,8 +24,8 @@ RECORD_IDS = re.compile(r"<recordID>([^<]*)</recordID>")
 
 
 @pytest.fixture
-async def gateway(database_url: str) -> AsyncIterator[Gateway]:
-    gw = await start_gateway(database_url)
+async def gateway(database_url: str, tmp_path: Path) -> AsyncIterator[Gateway]:
+    gw = await start_gateway(database_url, recordings_dir=str(tmp_path / "central"))
     for sim in gw.fleet.servers:  # recordings are published as soon as the meeting ended
         sim.state.properties = dataclasses.replace(
             sim.state.properties, recording_delay_seconds=0, text_track_delay_seconds=0
