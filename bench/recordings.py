@@ -129,18 +129,23 @@ QUERIES: dict[str, Callable[[random.Random], str]] = {
     "unselective meta": lambda r: f"meta_bbb-origin=Greenlight&limit=50&offset={r.randrange(500)}",
     "meetingID": lambda r: f"meetingID=room-{r.randrange(ROOMS)}&limit=50",
 }
+# The baseline, measured in the same run on the same process: the cheapest checksum-verified
+# call (isMeetingRunning of an unknown meeting: parse, checksum, one indexed lookup).
+BASELINE = "isMeetingRunning (baseline)"
 
 
 async def measure(base: str, requests: int) -> dict[str, tuple[float, float, int]]:
     rng = random.Random(7)
     results: dict[str, tuple[float, float, int]] = {}
     async with httpx.AsyncClient(timeout=30) as http:
-        for name, make in QUERIES.items():
+        calls = [(name, "getRecordings", make) for name, make in QUERIES.items()]
+        calls.append((BASELINE, "isMeetingRunning", lambda r: f"meetingID=none-{r.random()}"))
+        for name, call, make in calls:
             latencies: list[float] = []
             shown = 0
             for i in range(requests + 20):
                 tenant = "alpha" if i % 2 else "beta"
-                url = signed(base, "getRecordings", make(rng), SECRETS[tenant])
+                url = signed(base, call, make(rng), SECRETS[tenant])
                 started = time.perf_counter()
                 response = await http.get(url)
                 elapsed = time.perf_counter() - started
@@ -185,9 +190,13 @@ def run_one(label: str, url: str, count: int, requests: int, work: Path) -> None
         children.wait_listening(gateway, [port])
         results = asyncio.run(measure(f"http://127.0.0.1:{port}/bigbluebutton/api/", requests))
     click.echo(f"[{label}] getRecordings over HTTP, 1 connection, {requests} requests each:")
-    click.echo(f"  {'query':<18} {'p50 ms':>8} {'p99 ms':>8}  recordings/page")
+    click.echo(
+        f"  {'query':<28} {'p50 ms':>8} {'p99 ms':>8} {'p50 × baseline':>15}  recordings/page"
+    )
+    base_p50 = results[BASELINE][0]
     for name, (p50, p99, shown) in results.items():
-        click.echo(f"  {name:<18} {p50:>8.2f} {p99:>8.2f}  {shown}")
+        ratio = p50 / base_p50 if base_p50 else float("nan")
+        click.echo(f"  {name:<28} {p50:>8.2f} {p99:>8.2f} {ratio:>15.2f}  {shown}")
 
 
 async def _admin(url: str, statement: str) -> None:
