@@ -44,10 +44,12 @@ class PollReport:
 
 
 class Leadership:
-    """Whether this process is the one that polls (always, on SQLite)."""
+    """Whether this process is the one that does a job (always, on SQLite): it holds the
+    PostgreSQL session advisory lock ``lock_id`` (the poller's by default)."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, lock_id: int = POLLER_LOCK) -> None:
         self.db = db
+        self.lock_id = lock_id
         self._connection: AsyncConnection | None = None
 
     async def acquire(self) -> bool:
@@ -61,7 +63,7 @@ class Leadership:
                 await self.release()
         connection = await self.db.async_engine.connect()
         got = (
-            await connection.execute(text(f"SELECT pg_try_advisory_lock({POLLER_LOCK})"))
+            await connection.execute(text(f"SELECT pg_try_advisory_lock({self.lock_id})"))
         ).scalar_one()
         await connection.commit()
         if got:
@@ -74,7 +76,7 @@ class Leadership:
         if self._connection is not None:
             with contextlib.suppress(Exception):
                 # a pooled connection outlives close(): the session lock must be given back
-                await self._connection.execute(text(f"SELECT pg_advisory_unlock({POLLER_LOCK})"))
+                await self._connection.execute(text(f"SELECT pg_advisory_unlock({self.lock_id})"))
                 await self._connection.commit()
             with contextlib.suppress(Exception):
                 await self._connection.close()

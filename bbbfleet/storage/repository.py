@@ -7,10 +7,14 @@ indexed SELECT.  Every method works unchanged on SQLite and PostgreSQL.
 from __future__ import annotations
 
 from bbbfleet.storage.database import Database
+from bbbfleet.storage.hooks import HookStore
 from bbbfleet.storage.meetings import MeetingStore, PlacementInputs, PollOutcome
 from bbbfleet.storage.records import (
     AlreadyExists,
+    Delivery,
+    Hook,
     Meeting,
+    NewDelivery,
     NewMeeting,
     NotFound,
     Server,
@@ -24,8 +28,12 @@ from bbbfleet.storage.tenants import TenantStore
 __all__ = [
     "AlreadyExists",
     "Database",
+    "Delivery",
+    "Hook",
+    "HookStore",
     "Meeting",
     "MeetingStore",
+    "NewDelivery",
     "NewMeeting",
     "NotFound",
     "PlacementInputs",
@@ -41,13 +49,15 @@ __all__ = [
 
 
 class Store:
-    """All of bbbfleet's state: ``tenants``, ``servers`` and ``meetings``."""
+    """All of bbbfleet's state: ``tenants``, ``servers``, ``meetings`` and ``hooks`` (with the
+    callback delivery queue)."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
         self.tenants = TenantStore(db)
         self.servers = ServerStore(db)
         self.meetings = MeetingStore(db)
+        self.hooks = HookStore(db)
 
     @classmethod
     def open(cls, url: str) -> Store:

@@ -1,0 +1,266 @@
+"""Delivery of queued callbacks: tenants' webhook events and relays of BBB's own callbacks.
+
+* **At least once**: a delivery leaves the ``hook_deliveries`` table only after the receiver
+  accepted it (or it was given up), so a gateway that stops with a queue delivers it when it (or
+  another process on the same database) runs again.
+* **In order per hook**: only the oldest queued event of a hook is ever attempted; while it
+  waits for a retry, the hook's later events wait too (as bbb-webhooks' per-hook queue).
+* **No stalls**: hooks are worked on concurrently (``webhook_concurrency``), each request has a
+  timeout (``webhook_timeout``), so a slow or dead receiver only delays its own hook.
+* **Retries** after each of ``webhook_retry_intervals``; when they are exhausted the hook is
+  removed (bbb-webhooks removes a non-permanent hook), a relay is dropped.  Both are logged.
+* **One deliverer** at a time: with PostgreSQL the process holding an advisory lock delivers
+  (the poller's leadership pattern), so order holds with several gateway processes.
+
+Event callbacks are built at send time (bbb-webhooks' form body, ``timestamp`` = when this attempt
+started, checksum with the tenant's current secret in the tenant's checksum version).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+import aiohttp
+from yarl import URL
+
+from bbbfleet.fleet.poller import Leadership
+from bbbfleet.gateway.directory import Directory
+from bbbfleet.protocol.webhooks import (
+    CALLBACK_CONTENT_TYPE,
+    callback_checksum,
+    callback_form_body,
+    callback_url_with_checksum,
+)
+from bbbfleet.settings import Settings
+from bbbfleet.storage.repository import Delivery, Store, Tenant
+
+log = logging.getLogger(__name__)
+DELIVERY_LOCK = 7_203_117
+EVENT = "event"
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def event_delivered(status: int) -> bool:
+    """bbb-webhooks: a 2xx or a 401 answer ends the attempts."""
+    return 200 <= status < 300 or status == 401
+
+
+def relay_delivered(status: int) -> bool:
+    """BBB's callback scripts stop at any answer but a server error (404/410 included); the
+    gateway also retries 408 and 429."""
+    return status < 500 and status not in (408, 429)
+
+
+class Deliverer:
+    def __init__(
+        self,
+        store: Store,
+        directory: Directory,
+        settings: Settings,
+        clock: Callable[[], int] = now_ms,
+    ) -> None:
+        self.store = store
+        self.directory = directory
+        self.settings = settings
+        self.clock = clock
+        self.domain = urlsplit(settings.public_url).hostname or ""
+        self.leadership = Leadership(store.db, DELIVERY_LOCK)
+        self._wake = asyncio.Event()
+        self._busy: dict[int, asyncio.Task[None]] = {}  # hook pk, or -delivery id for relays
+        self._semaphore = asyncio.Semaphore(settings.webhook_concurrency)
+        self._session: aiohttp.ClientSession | None = None
+        self.delivered = 0  # counters, for tests and the benchmark
+        self.failed_attempts = 0
+
+    def wake(self) -> None:
+        """New deliveries were queued by this process: look at the queue now."""
+        self._wake.set()
+
+    def _http(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self.settings.webhook_concurrency),
+                timeout=aiohttp.ClientTimeout(total=self.settings.webhook_timeout),
+            )
+        return self._session
+
+    async def run(self) -> None:
+        """Deliver forever (a task of the gateway's lifespan)."""
+        try:
+            while True:
+                try:
+                    if await self.leadership.acquire():
+                        await self.dispatch_once()
+                except Exception:
+                    log.exception("webhook delivery cycle failed")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), await self._pause())
+                self._wake.clear()
+        finally:
+            await self.close()
+
+    async def _pause(self) -> float:
+        interval = self.settings.webhook_poll_interval
+        try:
+            due = await self.store.hooks.next_due_ms()
+        except Exception:
+            return interval
+        if due is None:
+            return interval
+        return max(0.0, min(interval, (due - self.clock()) / 1000))
+
+    async def close(self) -> None:
+        tasks = list(self._busy.values())
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._busy.clear()
+        await self.leadership.release()
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def dispatch_once(self) -> int:
+        """Start work on every due queue head not already in flight; returns how many."""
+        busy_hooks = [key for key in self._busy if key > 0]
+        limit = self.settings.webhook_concurrency * 2
+        due = await self.store.hooks.due(self.clock(), busy_hooks, limit)
+        started = 0
+        for delivery in due:
+            key = delivery.hook_id if delivery.hook_id is not None else -delivery.id
+            if key in self._busy:
+                continue
+            task = asyncio.create_task(self._work(key, delivery))
+            self._busy[key] = task
+            task.add_done_callback(lambda _t, k=key: self._done(k))
+            started += 1
+        return started
+
+    def _done(self, key: int) -> None:
+        self._busy.pop(key, None)
+        self._wake.set()  # its hook may have more to send, or a retry to schedule
+
+    async def drain(self, timeout: float = 10.0) -> None:
+        """Deliver until nothing is due or in flight (for tests, the benchmark, the CLI)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            started = await self.dispatch_once()
+            if self._busy:
+                await asyncio.wait(list(self._busy.values()), timeout=0.05)
+            elif not started:
+                return
+
+    async def _work(self, key: int, delivery: Delivery | None) -> None:
+        """Send a queue's head; for a hook, go on with its next event while they are due."""
+        while delivery is not None:
+            delivered = await self._attempt(delivery)
+            if not delivered or delivery.hook_id is None:
+                return
+            delivery = await self.store.hooks.head(delivery.hook_id)
+            if delivery is not None and delivery.next_attempt_ms > self.clock():
+                return
+
+    async def _attempt(self, delivery: Delivery) -> bool:
+        tenants = {t.id: t for t in (await self.directory.get()).tenants}
+        tenant = tenants.get(delivery.tenant_id)
+        if tenant is None:  # removed meanwhile (its rows go with it; this is a late copy)
+            await self.store.hooks.delivered(delivery.id)
+            return True
+        async with self._semaphore:
+            status, error = await self._send(delivery, tenant)
+        accepted = event_delivered if delivery.kind == EVENT else relay_delivered
+        if status is not None and accepted(status):
+            await self.store.hooks.delivered(delivery.id)
+            self.delivered += 1
+            return True
+        self.failed_attempts += 1
+        intervals = self.settings.webhook_retry_intervals
+        attempts = delivery.attempts + 1
+        if attempts > len(intervals):
+            await self._give_up(delivery, error)
+            return False
+        log.info(
+            "callback %s to %s failed (%s), attempt %d; retrying in %d ms",
+            delivery.kind,
+            delivery.url,
+            error,
+            attempts,
+            intervals[attempts - 1],
+        )
+        await self.store.hooks.retry_later(
+            delivery.id, attempts, self.clock() + intervals[attempts - 1], error
+        )
+        return False
+
+    async def _give_up(self, delivery: Delivery, error: str) -> None:
+        if delivery.hook_id is not None:
+            hook = await self.store.hooks.get_by_pk(delivery.hook_id)
+            log.warning(
+                "webhook %s of tenant %d (%s) failed %d times (%s): hook removed, as bbb-webhooks "
+                "does",
+                hook.hook_id if hook else delivery.hook_id,
+                delivery.tenant_id,
+                delivery.url,
+                delivery.attempts + 1,
+                error,
+            )
+            await self.store.hooks.remove_by_pk(delivery.hook_id)
+        else:
+            log.warning(
+                "gave up relaying %s to %s after %d attempts (%s)",
+                delivery.kind,
+                delivery.url,
+                delivery.attempts + 1,
+                error,
+            )
+            await self.store.hooks.delivered(delivery.id)
+
+    async def _send(self, delivery: Delivery, tenant: Tenant) -> tuple[int | None, str]:
+        if delivery.kind == EVENT:
+            version = tenant.hook_checksum_version or self.settings.webhook_checksum_version
+            secret = tenant.secrets[0] if tenant.secrets else ""
+            event_field = "[" + delivery.body.decode("utf-8") + "]"
+            body = callback_form_body(self.domain, event_field, self.clock())
+            checksum = callback_checksum(
+                delivery.url,
+                body,
+                secret,
+                "3.4" if version == "3.4" else "3.3",
+            )
+            url = callback_url_with_checksum(delivery.url, checksum)
+            data: bytes = body.encode()
+            headers = {"Content-Type": CALLBACK_CONTENT_TYPE}
+            method = "POST"
+        else:
+            url, data, headers, method = (
+                delivery.url,
+                delivery.body,
+                delivery.headers,
+                delivery.method,
+            )
+        try:
+            target = URL(url, encoded=url.isascii())
+            async with self._http().request(
+                method,
+                target,
+                data=data if method != "GET" else None,
+                headers=headers,
+                allow_redirects=True,
+                max_redirects=10,
+            ) as response:
+                await response.read()
+                return response.status, f"HTTP {response.status}"
+        except TimeoutError:
+            return None, "timed out"
+        except (aiohttp.ClientError, ValueError) as exc:
+            return None, repr(exc)
