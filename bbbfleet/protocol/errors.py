@@ -26,6 +26,27 @@ CHECKSUM_MISMATCH = ApiError("checksumError", "Checksums do not match")
 CHECKSUM_MISSING = ApiError("checksumError", "You must provide the checksum")
 RECORDING_CHECKSUM = ApiError("checksumError", "You did not pass the checksum security check")
 HOOKS_CHECKSUM = ApiError("checksumError", "You did not pass the checksum security check.")
+
+# --- bbb-webhooks API (§11.1): its own keys and texts ----------------------------------------
+HOOKS_MISSING_CALLBACK_URL = ApiError(
+    "missingParamCallbackURL", "You must specify a callbackURL in the parameters."
+)
+HOOKS_DUPLICATE_WARNING = ApiError(
+    "duplicateWarning", "There is already a hook for this callback URL."
+)
+HOOKS_CREATE_ERROR = ApiError(
+    "createHookError", "An error happened while creating your hook. Check the logs."
+)
+HOOKS_MISSING_HOOK_ID = ApiError(
+    "missingParamHookID", "You must specify a hookID in the parameters."
+)
+HOOKS_DESTROY_MISSING = ApiError("destroyMissingHook", "The hook informed was not found.")
+HOOKS_DESTROY_ERROR = ApiError(
+    "destroyHookError", "An error happened while removing your hook. Check the logs."
+)
+HOOKS_LIST_ERROR = ApiError(
+    "listHookError", "An error happened while listing registered hooks. Check the logs."
+)
 UNSUPPORTED_CONTENT_TYPE = ApiError(
     "unsupportedContentType", "POST request Content-Type is missing or unsupported"
 )
