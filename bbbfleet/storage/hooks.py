@@ -8,6 +8,7 @@ Relays of BBB's own callbacks (``hook_id`` NULL) are independent of each other.
 
 from __future__ import annotations
 
+import builtins
 import json
 import uuid
 from collections.abc import Sequence
@@ -91,7 +92,9 @@ class HookStore:
 
         return await self.db.write(transaction)
 
-    async def list(self, tenant_id: int | None = None, meeting_id: str | None = None) -> list[Hook]:
+    async def list(
+        self, tenant_id: int | None = None, meeting_id: str | None = None
+    ) -> builtins.list[Hook]:
         """A tenant's hooks (all tenants' when None); with ``meeting_id``: its tenant-wide
         hooks and the hooks of that meeting (bbb-webhooks' ``hooks/list?meetingID=``)."""
         query = select(hooks).order_by(hooks.c.id)
@@ -101,7 +104,9 @@ class HookStore:
             query = query.where(or_(hooks.c.meeting_id.is_(None), hooks.c.meeting_id == meeting_id))
         return await self.db.read(lambda conn: [_hook(r) for r in conn.execute(query)])
 
-    async def matching(self, tenant_id: int, meeting_id: str, tenant_wide: bool) -> list[Hook]:
+    async def matching(
+        self, tenant_id: int, meeting_id: str, tenant_wide: bool
+    ) -> builtins.list[Hook]:
         """The hooks an event of this meeting goes to (tenant-wide ones only when allowed)."""
         scope = hooks.c.meeting_id == meeting_id
         if tenant_wide:
@@ -162,7 +167,9 @@ class HookStore:
         await self.db.write(lambda conn: conn.execute(hook_deliveries.insert(), rows))
         return len(rows)
 
-    async def due(self, now_ms: int, busy_hooks: Sequence[int], limit: int) -> list[Delivery]:
+    async def due(
+        self, now_ms: int, busy_hooks: Sequence[int], limit: int
+    ) -> builtins.list[Delivery]:
         """The deliveries to attempt now: the head of each hook's queue when it is due (a hook
         whose head waits for a retry holds back its later events), and due relays.  Hooks in
         ``busy_hooks`` are being worked on already."""

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -101,8 +102,9 @@ class Deliverer:
                         await self.dispatch_once()
                 except Exception:
                     log.exception("webhook delivery cycle failed")
+                pause = await self._pause()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), await self._pause())
+                    await asyncio.wait_for(self._wake.wait(), pause)
                 self._wake.clear()
         finally:
             await self.close()
@@ -142,11 +144,11 @@ class Deliverer:
                 continue
             task = asyncio.create_task(self._work(key, delivery))
             self._busy[key] = task
-            task.add_done_callback(lambda _t, k=key: self._done(k))
+            task.add_done_callback(functools.partial(self._done, key))
             started += 1
         return started
 
-    def _done(self, key: int) -> None:
+    def _done(self, key: int, _task: asyncio.Task[None]) -> None:
         self._busy.pop(key, None)
         self._wake.set()  # its hook may have more to send, or a retry to schedule
 

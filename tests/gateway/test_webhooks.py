@@ -1,0 +1,333 @@
+"""Webhooks through the real gateway: the hooks API per tenant, events from the backends mapped
+and filtered, delivered in order with retries to real receivers on loopback; SQLite and
+PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import time
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bbbfleet.protocol.webhooks import event_envelope, meeting_ended_event
+from tests.conftest import example
+from tests.gateway.conftest import ALPHA_SECRET, Gateway, start_gateway, stop_gateway
+from tests.gateway.hooks_helpers import (
+    create_hook,
+    hooks,
+    hooks_url,
+    joined,
+    send_events,
+    tenant_id,
+)
+from tests.gateway.receiver import Receiver
+
+FAST = {
+    "webhook_allow_private_targets": True,
+    "webhook_retry_intervals": [50, 100, 200],
+    "webhook_poll_interval": 0.05,
+    "webhook_register_interval": 3600,
+    "webhook_timeout": 1.0,
+}
+
+
+@pytest.fixture
+async def gw(database_url: str) -> AsyncIterator[Gateway]:
+    gateway = await start_gateway(database_url, **FAST)
+    try:
+        yield gateway
+    finally:
+        await stop_gateway(gateway)
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    rec = await Receiver().start()
+    try:
+        yield rec
+    finally:
+        await rec.stop()
+
+
+# --- the hooks API ------------------------------------------------------------------------------
+
+
+async def test_create_list_destroy_like_bbb_webhooks(gw: Gateway, receiver: Receiver) -> None:
+    url = f"{receiver.base}/lms"
+    hook_id = await create_hook(gw, "alpha", url, meetingID="room-1")
+    text = await hooks(gw, "alpha", "hooks/create", callbackURL=url, meetingID="room-1")
+    assert text == example("hooks-create-duplicateWarning.xml").replace(
+        "b0f6a2c1-3e44-4d5a-9d6e-2f7c8a9b0c1d", hook_id
+    )
+    listed = await hooks(gw, "alpha", "hooks/list")
+    assert listed == (
+        "<response><returncode>SUCCESS</returncode><hooks><hook>"
+        f"<hookID>{hook_id}</hookID><callbackURL><![CDATA[{url}]]></callbackURL>"
+        "<meetingID><![CDATA[room-1]]></meetingID><permanentHook>false</permanentHook>"
+        "<rawData>false</rawData></hook></hooks></response>"
+    )
+    assert await hooks(gw, "alpha", "hooks/destroy", hookID=hook_id) == example(
+        "hooks-destroy-success.xml"
+    )
+    assert await hooks(gw, "alpha", "hooks/list") == example("hooks-list-empty.xml")
+    assert await hooks(gw, "alpha", "hooks/destroy", hookID=hook_id) == example(
+        "hooks-destroy-destroyMissingHook.xml"
+    )
+
+
+async def test_create_answer_and_errors(gw: Gateway, receiver: Receiver) -> None:
+    text = await hooks(
+        gw, "alpha", "hooks/create", callbackURL=f"{receiver.base}/x", meetingID="m", getRaw="TRUE"
+    )
+    assert text.endswith("<permanentHook>false</permanentHook><rawData>true</rawData></response>")
+    assert await hooks(gw, "alpha", "hooks/create", meetingID="m") == example(
+        "hooks-create-missingParamCallbackURL.xml"
+    )
+    assert await hooks(gw, "alpha", "hooks/destroy") == example(
+        "hooks-destroy-missingParamHookID.xml"
+    )
+    bad_raw = await hooks(
+        gw, "alpha", "hooks/create", callbackURL=f"{receiver.base}/y", meetingID="m", getRaw="yes"
+    )
+    assert bad_raw == example("hooks-create-createHookError.xml")
+
+
+async def test_checksum_rules_of_bbb_webhooks(gw: Gateway) -> None:
+    url = hooks_url(gw, "alpha", "hooks/list")
+    upper = url[: url.index("checksum=") + 9] + url[url.index("checksum=") + 9 :].upper()
+    for bad in (upper, f"{gw.api}hooks/list", f"{gw.api}hooks/list?checksum=abc"):
+        response = await gw.http.get(bad)
+        assert response.status_code == 200
+        assert response.text == example("hooks-checksumError.xml")
+        assert response.headers["content-type"] == "text/xml; charset=utf-8"
+    # signed with the bbb-web rule (``hooks/list`` + query + secret) in sha256 is accepted too
+    sha = hashlib.sha256(f"hooks/list{ALPHA_SECRET}".encode()).hexdigest()
+    assert (
+        "<returncode>SUCCESS</returncode>"
+        in (await gw.http.get(f"{gw.api}hooks/list?checksum={sha}")).text
+    )
+    ping = await gw.http.get(f"{gw.api}hooks/ping")
+    assert ping.text == "bbb-webhooks API up!" and ping.status_code == 200
+    assert (await gw.http.post(hooks_url(gw, "alpha", "hooks/list"))).status_code == 405
+
+
+async def test_tenants_see_only_their_hooks(gw: Gateway, receiver: Receiver) -> None:
+    alpha_hook = await create_hook(gw, "alpha", f"{receiver.base}/a", meetingID="room")
+    beta_hook = await create_hook(gw, "beta", f"{receiver.base}/a", meetingID="room")
+    assert alpha_hook != beta_hook  # duplicateWarning is per tenant
+    assert beta_hook not in await hooks(gw, "alpha", "hooks/list")
+    assert alpha_hook not in await hooks(gw, "beta", "hooks/list")
+    assert await hooks(gw, "beta", "hooks/destroy", hookID=alpha_hook) == example(
+        "hooks-destroy-destroyMissingHook.xml"
+    )
+    assert alpha_hook in await hooks(gw, "alpha", "hooks/list", meetingID="room")
+    assert alpha_hook not in await hooks(gw, "alpha", "hooks/list", meetingID="other")
+
+
+async def test_meeting_id_required_unless_allowed(gw: Gateway, receiver: Receiver) -> None:
+    text = await hooks(gw, "alpha", "hooks/create", callbackURL=f"{receiver.base}/all")
+    assert "<returncode>FAILED</returncode><messageKey>missingParamMeetingID</messageKey>" in text
+    assert "scoped to one meeting" in text
+    await gw.store.tenants.configure("alpha", allow_tenant_hooks=True)
+    hook_id = await create_hook(gw, "alpha", f"{receiver.base}/all")
+    listed = await hooks(gw, "alpha", "hooks/list", meetingID="any")
+    assert hook_id in listed and "<meetingID>" not in listed
+
+
+async def test_private_callback_urls_refused_by_default(database_url: str) -> None:
+    gw = await start_gateway(database_url, webhooks=False)
+    try:
+        for url in ("http://127.0.0.1:9/x", "http://169.254.169.254/", "ftp://lms.example.com/"):
+            text = await hooks(gw, "alpha", "hooks/create", callbackURL=url, meetingID="m")
+            assert "<messageKey>invalidCallbackURL</messageKey>" in text
+        assert "SUCCESS" in await hooks(
+            gw, "alpha", "hooks/create", callbackURL="https://lms.example.com/h", meetingID="m"
+        )
+    finally:
+        await stop_gateway(gw)
+
+
+# --- ingress and delivery ------------------------------------------------------------------------
+
+
+async def test_event_reaches_the_tenants_hook(gw: Gateway, receiver: Receiver) -> None:
+    alpha = await tenant_id(gw, "alpha")
+    beta = await tenant_id(gw, "beta")
+    await create_hook(gw, "alpha", f"{receiver.base}/alpha", meetingID="room")
+    await create_hook(gw, "beta", f"{receiver.base}/beta", meetingID="room")
+    response = await send_events(gw, 0, [joined(f"bf{alpha}-room")])
+    assert response.status_code == 200
+    [got] = await receiver.wait_for("/alpha", 1)
+    assert got.method == "POST"
+    assert got.headers["Content-Type"] == "application/x-www-form-urlencoded;charset=UTF-8"
+    assert list(got.form) == ["domain", "event", "timestamp"]
+    assert got.form["domain"] == "127.0.0.1"
+    [event] = json.loads(got.form["event"])
+    assert event["data"]["id"] == "user-joined"
+    assert event["data"]["attributes"]["meeting"]["external-meeting-id"] == "room"
+    assert f"bf{alpha}" not in got.body.decode()
+    # the v3.3 callback checksum, with the TENANT's secret
+    callback = f"{receiver.base}/alpha"
+    expected = hashlib.sha1(f"{callback}{{}}{ALPHA_SECRET}".encode()).hexdigest()
+    assert got.query == f"checksum={expected}"
+    await asyncio.sleep(0.2)
+    assert receiver.on("/beta") == []  # beta's "room" is another meeting
+    await send_events(gw, 1, [joined(f"bf{beta}-room")])
+    await receiver.wait_for("/beta", 1)
+    assert len(receiver.on("/alpha")) == 1
+
+
+async def test_v34_checksum_per_tenant(gw: Gateway, receiver: Receiver) -> None:
+    alpha = await tenant_id(gw, "alpha")
+    await gw.store.tenants.configure("alpha", hook_checksum_version="3.4")
+    await create_hook(gw, "alpha", f"{receiver.base}/h?x=1", meetingID="room")
+    await send_events(gw, 0, [joined(f"bf{alpha}-room")], version="3.4")
+    [got] = await receiver.wait_for("/h", 1)
+    body = got.body.decode()
+    expected = hashlib.sha1(f"{receiver.base}/h?x=1{body}{ALPHA_SECRET}".encode()).hexdigest()
+    assert got.query == f"x=1&checksum={expected}"
+
+
+async def test_bad_ingress_is_refused(gw: Gateway, receiver: Receiver) -> None:
+    alpha = await tenant_id(gw, "alpha")
+    await create_hook(gw, "alpha", f"{receiver.base}/h", meetingID="room")
+    wrong = await send_events(gw, 0, [joined(f"bf{alpha}-room")], secret="not-the-secret")
+    assert wrong.status_code == 401
+    assert (await gw.http.post(f"{gw.url}/bigbluebutton/fleet/events/1/0000")).status_code == 404
+    assert (await gw.http.post(f"{gw.url}/bigbluebutton/fleet/events/x/0000")).status_code == 404
+    hooks_service = gw.app.state.hooks  # type: ignore[union-attr]
+    for unknown in ("random-123", "bf999-room", "bf1-h-" + "0" * 64):
+        assert (await send_events(gw, 0, [joined(unknown)])).status_code == 200
+    assert hooks_service.dropped == 3
+    await asyncio.sleep(0.3)
+    assert receiver.received == []
+
+
+async def test_event_filter_and_tenant_wide_hooks(gw: Gateway, receiver: Receiver) -> None:
+    alpha = await tenant_id(gw, "alpha")
+    await create_hook(
+        gw, "alpha", f"{receiver.base}/ended", meetingID="room", eventID="MEETING-ENDED"
+    )
+    await gw.store.tenants.configure("alpha", allow_tenant_hooks=True)
+    await create_hook(gw, "alpha", f"{receiver.base}/all")
+    await send_events(
+        gw,
+        0,
+        [joined(f"bf{alpha}-room"), meeting_ended_event("0" * 40 + "-1", f"bf{alpha}-room", 2)],
+    )
+    await send_events(gw, 0, [joined(f"bf{alpha}-other")])
+    got = await receiver.wait_for("/all", 3)
+    ids = [json.loads(r.form["event"])[0]["data"]["id"] for r in got]
+    assert ids == ["user-joined", "meeting-ended", "user-joined"]
+    [ended] = await receiver.wait_for("/ended", 1)
+    assert json.loads(ended.form["event"])[0]["data"]["id"] == "meeting-ended"
+    # the operator withdraws tenant-wide hooks: they get nothing more
+    await gw.store.tenants.configure("alpha", allow_tenant_hooks=False)
+    await send_events(gw, 0, [joined(f"bf{alpha}-other", "u2")])
+    await asyncio.sleep(0.3)
+    assert len(receiver.on("/all")) == 3
+
+
+async def test_personal_data_removed_for_a_tenant(gw: Gateway, receiver: Receiver) -> None:
+    alpha = await tenant_id(gw, "alpha")
+    await gw.store.tenants.configure("alpha", hook_personal_data="remove")
+    await create_hook(gw, "alpha", f"{receiver.base}/h", meetingID="room")
+    await send_events(gw, 0, [joined(f"bf{alpha}-room", name="Jane Doe")])
+    [got] = await receiver.wait_for("/h", 1)
+    user = json.loads(got.form["event"])[0]["data"]["attributes"]["user"]
+    assert "name" not in user and "external-user-id" not in user and user["internal-user-id"]
+
+
+async def test_order_per_hook_with_retries(gw: Gateway, receiver: Receiver) -> None:
+    """The first attempts fail: later events wait, then all arrive in order."""
+    alpha = await tenant_id(gw, "alpha")
+    receiver.status = lambda path, n: 500 if n <= 2 else 200
+    await create_hook(gw, "alpha", f"{receiver.base}/h", meetingID="room")
+    events = [joined(f"bf{alpha}-room", f"u{i}") for i in range(15)]
+    await send_events(gw, 0, events)
+    got = await receiver.wait_for("/h", 15)
+    users = [
+        json.loads(r.form["event"])[0]["data"]["attributes"]["user"]["internal-user-id"]
+        for r in got
+    ]
+    assert users == [f"w_u{i}" for i in range(15)]
+    assert receiver.attempts["/h"] == 17
+
+
+async def test_retry_intervals_then_hook_removed(gw: Gateway, receiver: Receiver) -> None:
+    alpha = await tenant_id(gw, "alpha")
+    receiver.status = lambda path, n: 503
+    await create_hook(gw, "alpha", f"{receiver.base}/dead", meetingID="room")
+    await send_events(gw, 0, [joined(f"bf{alpha}-room")])
+    deadline = time.monotonic() + 5
+    while receiver.attempts.get("/dead", 0) < 4 and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
+    assert receiver.attempts["/dead"] == 4  # first try + 3 retries
+    times = receiver.attempt_times["/dead"]
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    assert gaps[0] >= 0.045 and gaps[1] >= 0.095 and gaps[2] >= 0.195
+    await asyncio.sleep(0.3)
+    assert await hooks(gw, "alpha", "hooks/list") == example("hooks-list-empty.xml")
+    assert await gw.store.hooks.pending() == 0
+
+
+async def test_slow_receiver_does_not_stall_others(gw: Gateway, receiver: Receiver) -> None:
+    alpha = await tenant_id(gw, "alpha")
+    receiver.delay = lambda path: 3.0 if path == "/slow" else 0.0
+    await create_hook(gw, "alpha", f"{receiver.base}/slow", meetingID="room")
+    await create_hook(
+        gw, "alpha", f"{receiver.base}/dead-port".replace(str(receiver.port), "9"), meetingID="room"
+    )
+    await create_hook(gw, "alpha", f"{receiver.base}/fast", meetingID="room")
+    start = time.monotonic()
+    await send_events(gw, 0, [joined(f"bf{alpha}-room", f"u{i}") for i in range(5)])
+    got = await receiver.wait_for("/fast", 5, timeout=3)
+    assert got[-1].at - start < 1.0  # not behind the slow (timing out) or unreachable hooks
+    assert receiver.on("/slow") == []
+
+
+async def test_queue_survives_a_restart(database_url: str, receiver: Receiver) -> None:
+    """Deliveries queued while the receiver is down arrive after the gateway restarted."""
+    gw = await start_gateway(database_url, **{**FAST, "webhook_retry_intervals": [60_000]})
+    try:
+        alpha = await tenant_id(gw, "alpha")
+        receiver.status = lambda path, n: 500 if n <= 1 else 200
+        await create_hook(gw, "alpha", f"{receiver.base}/h", meetingID="room")
+        await send_events(gw, 0, [joined(f"bf{alpha}-room", f"u{i}") for i in range(4)])
+        deadline = time.monotonic() + 5
+        while receiver.attempts.get("/h", 0) < 1 and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        await gw.stop()
+        assert await gw.store.hooks.pending() == 4
+        # the next process on the same database: due retries go out at its start
+        await gw.store.db.write(
+            lambda conn: conn.exec_driver_sql("UPDATE hook_deliveries SET next_attempt_ms = 0")
+        )
+        await gw.start()
+        got = await receiver.wait_for("/h", 4)
+        users = [
+            json.loads(r.form["event"])[0]["data"]["attributes"]["user"]["internal-user-id"]
+            for r in got
+        ]
+        assert users == ["w_u0", "w_u1", "w_u2", "w_u3"]
+    finally:
+        await stop_gateway(gw)
+
+
+async def test_raw_hooks_get_the_filtered_mapped_event(gw: Gateway, receiver: Receiver) -> None:
+    alpha = await tenant_id(gw, "alpha")
+    await create_hook(gw, "alpha", f"{receiver.base}/raw", meetingID="room", getRaw="true")
+    odd = event_envelope(
+        "meeting-screenshare-started",
+        {"meeting": {"internal-meeting-id": "x-1", "external-meeting-id": f"bf{alpha}-room"}},
+        5,
+    )
+    await send_events(gw, 0, [odd])
+    [got] = await receiver.wait_for("/raw", 1)
+    assert (
+        json.loads(got.form["event"])[0]["data"]["attributes"]["meeting"]["external-meeting-id"]
+        == "room"
+    )
