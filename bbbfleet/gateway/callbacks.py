@@ -29,22 +29,27 @@ import json
 import logging
 import re
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import jwt
+from jwt.warnings import InsecureKeyLengthWarning
 from starlette.requests import Request
 from starlette.responses import Response
 
 from bbbfleet.gateway.directory import Directory
-from bbbfleet.protocol.params import ApiParams, RawQuery, encode_component, parse_pairs
+from bbbfleet.protocol.params import RawQuery, encode_component, parse_pairs
 from bbbfleet.protocol.xml import escape
 from bbbfleet.storage.repository import Meeting, NewDelivery, Server, Store, Tenant
 from bbbfleet.webhooks.delivery import Deliverer
 from bbbfleet.webhooks.privacy import EventScope, filter_event
 
 log = logging.getLogger(__name__)
+# BBB's shared secrets are what they are (often shorter than RFC 7518 recommends for HS512):
+# the callbacks must be signed with them all the same, without a warning per callback.
+warnings.filterwarnings("ignore", category=InsecureKeyLengthWarning)
 ENDED_PATH = "/bigbluebutton/fleet/ended"
 RELAY_PATH = "/bigbluebutton/fleet/callback"
 
@@ -54,6 +59,7 @@ END_CALLBACK = "endcallbackurl"
 RECORDING_READY = "bbb-recording-ready-url"
 ANALYTICS = "analytics-callback-url"
 RELAYED_META = (END_CALLBACK, RECORDING_READY, ANALYTICS)
+MEETING_ENDED = "meetingendedurl"  # the tenant's meetingEndedURL (a create parameter, not meta)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +91,9 @@ def decode_relay_payload(payload: str) -> RelayTarget | None:
         kind, server_id, tenant_id, meeting_id, url = json.loads(raw)
     except (binascii.Error, ValueError, TypeError):
         return None
-    if kind not in RELAYED_META or not all(isinstance(v, int) for v in (server_id, tenant_id)):
+    if kind not in (*RELAYED_META, MEETING_ENDED) or not all(
+        isinstance(v, int) for v in (server_id, tenant_id)
+    ):
         return None
     if not isinstance(meeting_id, str) or not isinstance(url, str):
         return None
@@ -177,8 +185,19 @@ class EndCallbacks:
     async def close(self) -> None:
         return None
 
-    def url_for(self, meeting: Meeting, server: Server) -> str:
-        return f"{self.public_url}{ENDED_PATH}/{meeting.id}/{_token(meeting, server)}"
+    def url_for(self, meeting: Meeting, server: Server, tenant_url: str | None = None) -> str:
+        """The gateway's ``meetingEndedURL`` for this placement; when the tenant gave its own,
+        it travels along (``relay``/``relay_token``) so it is called even after the gateway
+        forgot the meeting (an ``end`` call forgets it before BBB calls back)."""
+        url = f"{self.public_url}{ENDED_PATH}/{meeting.id}/{_token(meeting, server)}"
+        if not tenant_url:
+            return url
+        target = RelayTarget(
+            MEETING_ENDED, server.id, meeting.tenant_id, meeting.meeting_id, tenant_url
+        )
+        payload = relay_url("", target, server.secret)[len(RELAY_PATH) + 1 :]
+        relay, token = payload.split("/")
+        return f"{url}?relay={relay}&relay_token={token}"
 
     def relay_query(self, query: RawQuery, meeting: Meeting, server: Server) -> RawQuery:
         return relay_query(query, self.public_url, meeting.tenant_id, meeting.meeting_id, server)
@@ -189,27 +208,44 @@ class EndCallbacks:
             meeting_pk = int(request.path_params["meeting"])
         except ValueError:
             return Response(status_code=404)
+        snapshot = await self.directory.get()
         meeting = await self.store.meetings.get_by_pk(meeting_pk)
-        servers = {s.id: s for s in await self.store.servers.list()}
-        server = servers.get(meeting.server_id) if meeting and meeting.server_id else None
-        if meeting is None or server is None:
-            return Response(status_code=404)
-        if not hmac.compare_digest(request.path_params["token"], _token(meeting, server)):
-            return Response(status_code=404)
-        await self.store.meetings.forget(meeting, self.clock())
-        tenant_url = ApiParams.parse(meeting.create_query.encode()).get("meetingEndedURL")
-        if tenant_url:
+        server = (
+            snapshot.server_by_id.get(meeting.server_id) if meeting and meeting.server_id else None
+        )
+        current = (
+            meeting is not None
+            and server is not None
+            and hmac.compare_digest(request.path_params["token"], _token(meeting, server))
+        )
+        if current and meeting is not None:
+            await self.store.meetings.forget(meeting, self.clock())
+        relay = request.query_params.get("relay", "")
+        target = decode_relay_payload(relay)
+        relay_server = snapshot.server_by_id.get(target.server_id) if target else None
+        relayed = (
+            target is not None
+            and target.kind == MEETING_ENDED
+            and relay_server is not None
+            and hmac.compare_digest(
+                request.query_params.get("relay_token", ""), relay_token(relay, relay_server.secret)
+            )
+            and (current or await self._not_running_elsewhere(target))
+        )
+        if relayed and target is not None:
             marks = request.query_params.get("recordingmarks", "false")
             await self._enqueue(
                 NewDelivery(
-                    None,
-                    meeting.tenant_id,
-                    "meetingEndedURL",
-                    _with_marks(tenant_url, marks),
-                    "GET",
+                    None, target.tenant_id, "meetingEndedURL", _with_marks(target.url, marks), "GET"
                 )
             )
-        return Response(status_code=200)
+        return Response(status_code=200 if current or relayed else 404)
+
+    async def _not_running_elsewhere(self, target: RelayTarget) -> bool:
+        """A callback of a copy on another server than the meeting's current one (a stale copy
+        after failover) must not tell the tenant that its meeting ended."""
+        meeting = await self.store.meetings.get(target.tenant_id, target.meeting_id)
+        return meeting is None or meeting.server_id in (None, target.server_id)
 
     async def _enqueue(self, delivery: NewDelivery) -> None:
         await self.store.hooks.enqueue([delivery], wall_ms())
@@ -232,7 +268,11 @@ class EndCallbacks:
         tenant = next((t for t in snapshot.tenants if t.id == target.tenant_id), None)
         if tenant is None:
             return Response(status_code=410)  # BBB's scripts take 410 as "gone, stop"
+        if target.kind == MEETING_ENDED:
+            return Response(status_code=404)  # only ever sent along with the gateway's own URL
         if target.kind == END_CALLBACK:
+            if not await self._not_running_elsewhere(target):
+                return Response(status_code=200)
             marks = request.query_params.get("recordingmarks", "false")
             delivery = NewDelivery(
                 None, tenant.id, "endCallbackUrl", _with_marks(target.url, marks), "GET"

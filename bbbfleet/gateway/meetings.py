@@ -332,7 +332,14 @@ class MeetingService:
         backend_query = self.callbacks.relay_query(
             self._backend_query(with_policy, meeting)
             .without("duration")  # reserves capacity at the gateway; never a hard end in BBB
-            .replace("meetingEndedURL", self.callbacks.url_for(meeting, server)),
+            .replace(
+                "meetingEndedURL",
+                self.callbacks.url_for(
+                    meeting,
+                    server,
+                    ApiParams.parse(with_policy.encode().encode()).get("meetingEndedURL"),
+                ),
+            ),
             meeting,
             server,
         )

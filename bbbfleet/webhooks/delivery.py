@@ -251,7 +251,10 @@ class Deliverer:
                 delivery.method,
             )
         try:
-            target = URL(url, encoded=url.isascii())
+            # sent as given when it is a clean URL (the receiver checks the checksum over it);
+            # otherwise percent-encoded as a URL library would (BBB's URIBuilder does)
+            clean = url.isascii() and not any(ch.isspace() or ch in '"<>\\^`{|}' for ch in url)
+            target = URL(url, encoded=clean)
             async with self._http().request(
                 method,
                 target,

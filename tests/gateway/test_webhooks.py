@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
 import json
 import time
 from collections.abc import AsyncIterator
@@ -267,7 +268,7 @@ async def test_retry_intervals_then_hook_removed(gw: Gateway, receiver: Receiver
         await asyncio.sleep(0.02)
     assert receiver.attempts["/dead"] == 4  # first try + 3 retries
     times = receiver.attempt_times["/dead"]
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     assert gaps[0] >= 0.045 and gaps[1] >= 0.095 and gaps[2] >= 0.195
     await asyncio.sleep(0.3)
     assert await hooks(gw, "alpha", "hooks/list") == example("hooks-list-empty.xml")

@@ -66,7 +66,9 @@ def test_hash_is_stable_and_keyed() -> None:
     first = filter_event(joined(), scope(PersonalData.HASH))["data"]["attributes"]["user"]
     again = filter_event(joined(), scope(PersonalData.HASH))["data"]["attributes"]["user"]
     other = filter_event(joined(), scope(PersonalData.HASH, b"other"))["data"]["attributes"]["user"]
-    assert first["external-user-id"] == again["external-user-id"] == pseudonym("moodle-user-17", b"k")
+    assert (
+        first["external-user-id"] == again["external-user-id"] == pseudonym("moodle-user-17", b"k")
+    )
     assert first["external-user-id"] != other["external-user-id"]
     assert "Jane" not in json.dumps(first)
 
@@ -105,7 +107,9 @@ def test_backend_hosts_become_the_gateway() -> None:
         end_time=2,
         raw_size=3,
         metadata={"meetingId": BACKEND_ID, "meetingName": "Room", "isBreakout": "false"},
-        playback=rap_playback("presentation", f"{BACKEND}/playback/presentation/2.3/abc-1", 1, 2, 3),
+        playback=rap_playback(
+            "presentation", f"{BACKEND}/playback/presentation/2.3/abc-1", 1, 2, 3
+        ),
         ts=9,
     )
     text = json.dumps(filter_event(event, scope()))
@@ -136,7 +140,10 @@ def test_relay_urls_in_metadata_become_the_tenants() -> None:
         ts=2,
     )
     metadata = filter_event(event, scope())["data"]["attributes"]["meeting"]["metadata"]
-    assert metadata == {"endcallbackurl": "https://lms.example.com/end?x=1&y=2", "bbb-origin": "Moodle"}
+    assert metadata == {
+        "endcallbackurl": "https://lms.example.com/end?x=1&y=2",
+        "bbb-origin": "Moodle",
+    }
 
 
 @given(
