@@ -12,6 +12,7 @@ Everything BBB-specific about the wire (checksums, validation, rendering) comes 
 from bbbfleet.simulator.app import create_app, create_multi_app
 from bbbfleet.simulator.clock import Clock, ManualClock, system_clock
 from bbbfleet.simulator.fleet import SimulatedFleet, create_fleet_control_app, run_simulated_fleet
+from bbbfleet.simulator.hooks import HookSettings, PermanentHook
 from bbbfleet.simulator.host import SimulatorHost
 from bbbfleet.simulator.listener import LoopbackListener
 from bbbfleet.simulator.model import (
@@ -39,10 +40,12 @@ __all__ = [
     "Faults",
     "GuestPolicy",
     "GuestStatus",
+    "HookSettings",
     "JoinSpec",
     "LoopbackListener",
     "ManualClock",
     "Meeting",
+    "PermanentHook",
     "Presence",
     "Refused",
     "Role",

@@ -32,6 +32,7 @@ from bbbfleet.simulator.callbacks import send_due_callbacks
 from bbbfleet.simulator.model import Faults, GuestStatus, Meeting, Role, User
 from bbbfleet.simulator.server import CLIENT_PATH, Refused, SimulatedServer
 from bbbfleet.simulator.specs import CreateSpec, JoinSpec
+from bbbfleet.simulator.webhooks import send_due_events
 
 API_PREFIX = "/bigbluebutton/api"
 NO_CACHE = {"Cache-Control": "no-cache"}
@@ -519,6 +520,7 @@ def _api_endpoint(
             return xml(render_error(E.PARAMS_NOT_UTF8.key, E.PARAMS_NOT_UTF8.message))
         response = handler(server, api_request)
         send_due_callbacks(server)
+        send_due_events(server)
         return response
 
     return endpoint
@@ -542,6 +544,7 @@ def _client_endpoint(resolve: ServerResolver) -> Callable[[Request], Awaitable[R
             return PlainTextResponse("Not Found", status_code=404)
         response = client_join(server, request)
         send_due_callbacks(server)
+        send_due_events(server)
         return response
 
     return endpoint

@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute, Mount, Router
 
 from bbbfleet.simulator.api import api_routes
 from bbbfleet.simulator.control import control_routes
+from bbbfleet.simulator.hooks_api import hooks_routes
 from bbbfleet.simulator.server import SimulatedServer
 
 
@@ -32,7 +33,7 @@ def create_app(server: SimulatedServer) -> Starlette:
     def resolve(_request: Request) -> SimulatedServer:
         return server
 
-    return _app([*api_routes(resolve), *control_routes(resolve)])
+    return _app([*api_routes(resolve), *hooks_routes(resolve), *control_routes(resolve)])
 
 
 def create_multi_app(servers: Sequence[SimulatedServer]) -> Starlette:
@@ -42,6 +43,6 @@ def create_multi_app(servers: Sequence[SimulatedServer]) -> Starlette:
         index: int = request.path_params["server"]
         return servers[index] if 0 <= index < len(servers) else None
 
-    routes = [*api_routes(resolve), *control_routes(resolve)]
+    routes = [*api_routes(resolve), *hooks_routes(resolve), *control_routes(resolve)]
     per_server = Router(routes, redirect_slashes=False)
     return _app([Mount("/{server:int}", app=per_server)])

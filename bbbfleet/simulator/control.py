@@ -11,8 +11,18 @@ ended from the client, guests admitted, media switched on, faults injected.
     POST   /_sim/meetings/{meetingID}/leave             {"userID": "…"} or {"all": true}
     POST   /_sim/meetings/{meetingID}/end               end it as from the client
     POST   /_sim/meetings/{meetingID}/users/{userID}    {"isPresenter", "isListeningOnly",
-                                                         "hasJoinedVoice", "hasVideo": bool}
+                                                         "hasJoinedVoice", "hasVideo",
+                                                         "isMuted": bool}
     POST   /_sim/meetings/{meetingID}/guests/{userID}   {"allow": bool}
+    GET    /_sim/hooks                                  webhook settings, hooks and their queues
+    POST   /_sim/hooks                                  change settings: {"checksumVersion":
+                                                         "3.3"|"3.4", "retryIntervals": [ms],
+                                                         "permanentIntervalReset", "requestTimeout",
+                                                         "tickMs": ms, "domain": str,
+                                                         "scopedHooks": bool, "permanentURLs":
+                                                         [{"url", "getRaw"}], "includeEvents",
+                                                         "excludeEvents": [event IDs]}
+    DELETE /_sim/hooks                                  remove every hook (permanent ones return)
 
 ``meetingID`` may be the external or the internal ID, ``userID`` the external or internal one.
 """
@@ -27,9 +37,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from bbbfleet.protocol.webhooks import CHECKSUM_VERSIONS
 from bbbfleet.simulator.callbacks import send_due_callbacks
+from bbbfleet.simulator.hooks import PermanentHook, settings_with
 from bbbfleet.simulator.model import User
 from bbbfleet.simulator.server import SimulatedServer, UnknownMeeting, UnknownUser
+from bbbfleet.simulator.webhooks import send_due_events
 
 ServerResolver = Callable[[Request], SimulatedServer | None]
 ControlHandler = Callable[[SimulatedServer, Request, dict[str, Any]], JSONResponse]
@@ -117,6 +130,7 @@ def set_media(server: SimulatedServer, request: Request, body: dict[str, Any]) -
         is_listening_only=_flag(body, "isListeningOnly"),
         has_joined_voice=_flag(body, "hasJoinedVoice"),
         has_video=_flag(body, "hasVideo"),
+        is_muted=_flag(body, "isMuted"),
     )
     return _users(users)
 
@@ -129,6 +143,75 @@ def decide_guest(server: SimulatedServer, request: Request, body: dict[str, Any]
         request.path_params["meeting_id"], request.path_params["user_id"], allow
     )
     return _users(users)
+
+
+def get_hooks(server: SimulatedServer, _request: Request, _body: dict[str, Any]) -> JSONResponse:
+    return JSONResponse(server.hooks.to_json())
+
+
+def _millis(body: dict[str, Any], name: str) -> int | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise BadRequest(f"{name} must be a number of milliseconds")
+    return value
+
+
+def _strings(body: dict[str, Any], name: str) -> tuple[str, ...] | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise BadRequest(f"{name} must be a list of strings")
+    return tuple(value)
+
+
+def _permanent_hooks(body: dict[str, Any]) -> tuple[PermanentHook, ...] | None:
+    value = body.get("permanentURLs")
+    if value is None:
+        return None
+    hooks = []
+    for entry in value if isinstance(value, list) else [None]:
+        if not isinstance(entry, dict) or not isinstance(entry.get("url"), str):
+            raise BadRequest('permanentURLs must be a list of {"url": "…", "getRaw": bool}')
+        hooks.append(PermanentHook(entry["url"], _flag(entry, "getRaw") or False))
+    return tuple(hooks)
+
+
+def set_hooks(server: SimulatedServer, _request: Request, body: dict[str, Any]) -> JSONResponse:
+    version = body.get("checksumVersion")
+    if version is not None and version not in CHECKSUM_VERSIONS:
+        raise BadRequest(f"checksumVersion must be one of {list(CHECKSUM_VERSIONS)}")
+    intervals = body.get("retryIntervals")
+    if intervals is not None and (
+        not isinstance(intervals, list)
+        or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in intervals)
+    ):
+        raise BadRequest("retryIntervals must be a list of milliseconds")
+    domain = body.get("domain")
+    if domain is not None and not isinstance(domain, str):
+        raise BadRequest("domain must be a string")
+    changes = {
+        "checksum_version": version,
+        "retry_intervals_ms": None if intervals is None else tuple(intervals),
+        "permanent_interval_reset_ms": _millis(body, "permanentIntervalReset"),
+        "request_timeout_ms": _millis(body, "requestTimeout"),
+        "tick_ms": _millis(body, "tickMs"),
+        "domain": domain,
+        "scoped_hooks": _flag(body, "scopedHooks"),
+        "permanent_hooks": _permanent_hooks(body),
+        "include_events": _strings(body, "includeEvents"),
+        "exclude_events": _strings(body, "excludeEvents"),
+    }
+    given = {name: value for name, value in changes.items() if value is not None}
+    server.hooks.configure(settings_with(server.hooks.settings, given))
+    return JSONResponse(server.hooks.to_json())
+
+
+def clear_hooks(server: SimulatedServer, _request: Request, _body: dict[str, Any]) -> JSONResponse:
+    server.hooks.reset()
+    return JSONResponse(server.hooks.to_json())
 
 
 def _endpoint(
@@ -148,6 +231,7 @@ def _endpoint(
             return _problem(404, f"no user {exc.args[0]!r} in this meeting")
         finally:
             send_due_callbacks(server)
+            send_due_events(server)
 
     return endpoint
 
@@ -164,5 +248,8 @@ def control_routes(resolve: ServerResolver) -> list[BaseRoute]:
         (f"{meeting}/end", end, ["POST"]),
         (f"{meeting}/users/{{user_id}}", set_media, ["POST"]),
         (f"{meeting}/guests/{{user_id}}", decide_guest, ["POST"]),
+        (f"{PREFIX}/hooks", get_hooks, ["GET"]),
+        (f"{PREFIX}/hooks", set_hooks, ["POST", "PUT"]),
+        (f"{PREFIX}/hooks", clear_hooks, ["DELETE"]),
     ]
     return [Route(path, _endpoint(handler, resolve), methods=m) for path, handler, m in table]

@@ -31,7 +31,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from bbbfleet.protocol.webhooks import CallbackChecksumVersion
 from bbbfleet.simulator.clock import Clock, system_clock
+from bbbfleet.simulator.hooks import HookSettings
 from bbbfleet.simulator.host import SimulatorHost
 from bbbfleet.simulator.listener import LoopbackListener
 from bbbfleet.simulator.model import BbbProperties
@@ -69,6 +71,8 @@ class SimulatedFleet:
         seed: int | None = None,
         properties: BbbProperties | None = None,
         control_port: int | None = None,
+        hooks: HookSettings | None = None,
+        hook_checksum_version: CallbackChecksumVersion | None = None,
     ) -> None:
         if count < 1:
             raise ValueError("a fleet needs at least one server")
@@ -82,6 +86,8 @@ class SimulatedFleet:
                     clock=clock,
                     rng=random.Random(rng.getrandbits(64)),
                     properties=properties,
+                    hooks=hooks,
+                    hook_checksum_version=hook_checksum_version,
                 ),
                 host,
                 base_port + index if base_port else 0,

@@ -12,6 +12,7 @@ from bbbfleet.simulator.app import create_app
 from bbbfleet.simulator.listener import LoopbackListener
 from bbbfleet.simulator.model import Faults
 from bbbfleet.simulator.server import SimulatedServer
+from bbbfleet.simulator.webhooks import close_sender
 
 
 class SimulatorHost:
@@ -51,6 +52,7 @@ class SimulatorHost:
 
     async def stop(self) -> None:
         await self.listener.stop()
+        await close_sender(self.state)
 
     async def go_down(self) -> None:
         """Close the socket and cut open connections: clients get "connection refused"."""

@@ -118,6 +118,9 @@ class User:
     is_listening_only: bool = False
     has_joined_voice: bool = False
     has_video: bool = False
+    # Only webhooks report these (user-audio-muted/unmuted, user-cam-broadcast-* streams).
+    is_muted: bool = False
+    camera_stream: str | None = None
 
     @property
     def online(self) -> bool:

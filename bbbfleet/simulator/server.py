@@ -16,7 +16,7 @@ import random
 import string
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bbbfleet.protocol import errors as E
@@ -30,7 +30,9 @@ from bbbfleet.protocol.recordings import (
 )
 from bbbfleet.protocol.responses import MeetingSnapshot
 from bbbfleet.protocol.sessions import TurnServer, compact_json, turn_credentials
+from bbbfleet.protocol.webhooks import CHECKSUM_VERSIONS, CallbackChecksumVersion
 from bbbfleet.simulator.clock import Clock, millis, system_clock
+from bbbfleet.simulator.hooks import HookRegistry, HookSettings, WebhookRecorder, media_state
 from bbbfleet.simulator.model import (
     BbbProperties,
     ChatMessage,
@@ -97,6 +99,8 @@ class SimulatedServer:
         clock: Clock = system_clock,
         rng: random.Random | None = None,
         properties: BbbProperties | None = None,
+        hooks: HookSettings | None = None,
+        hook_checksum_version: CallbackChecksumVersion | None = None,
     ) -> None:
         self.secret = secret
         self.name = name
@@ -115,6 +119,23 @@ class SimulatedServer:
         self.outbox: list[str] = []
         self.recordings: dict[str, Recording] = {}  # by record ID, in the order meetings ended
         self._processing: list[tuple[int, str]] = []  # heap of (ready_at, record ID)
+        # bbb-webhooks: registered hooks and the events queued on them (simulator.webhooks
+        # sends them); ``events`` is what the server reports to it.
+        self.hooks = HookRegistry(hooks or HookSettings(), self.rng)
+        self.events = WebhookRecorder(self.hooks, self.now, self.rng)
+        if hook_checksum_version is not None:
+            self.hook_checksum_version = hook_checksum_version
+
+    @property
+    def hook_checksum_version(self) -> CallbackChecksumVersion:
+        """Which bbb-webhooks callback checksum the server sends: "3.3" or "3.4" (§11.4)."""
+        return self.hooks.settings.checksum_version
+
+    @hook_checksum_version.setter
+    def hook_checksum_version(self, version: CallbackChecksumVersion) -> None:
+        if version not in CHECKSUM_VERSIONS:
+            raise ValueError(f"hook_checksum_version must be one of {CHECKSUM_VERSIONS}")
+        self.hooks.settings = replace(self.hooks.settings, checksum_version=version)
 
     # --- time ---------------------------------------------------------------------------------
 
@@ -134,6 +155,7 @@ class SimulatedServer:
             recording = self.recordings.get(record_id)
             if recording is not None and recording.state == rec.PROCESSING:
                 recording.state = rec.PUBLISHED
+                self.events.recording_published(recording)
 
     # --- lookups ------------------------------------------------------------------------------
 
@@ -196,6 +218,7 @@ class SimulatedServer:
             self.meetings[meeting.internal_id] = meeting
             if parent is not None:
                 parent.breakout_rooms.append(meeting.internal_id)
+            self.events.meeting_created(meeting)
             return CreateOutcome(meeting, duplicate=False)
         if existing is not None:
             same_passwords = (
@@ -342,7 +365,10 @@ class SimulatedServer:
         """``publishRecordings``; False when none of the IDs exists."""
         found = self._existing_recordings(record_ids)
         for recording in found:
-            recording.state = rec.PUBLISHED if publish else rec.UNPUBLISHED
+            state = rec.PUBLISHED if publish else rec.UNPUBLISHED
+            if recording.state != state:
+                recording.state = state
+                self.events.recording_state(recording, "published" if publish else "unpublished")
         return bool(found)
 
     def delete_recordings(self, record_ids: list[str]) -> bool:
@@ -350,6 +376,7 @@ class SimulatedServer:
         found = self._existing_recordings(record_ids)
         for recording in found:
             recording.state = rec.DELETED
+            self.events.recording_state(recording, "deleted")
         return bool(found)
 
     def update_recordings(self, record_ids: list[str], updates: dict[str, str]) -> bool:
@@ -470,7 +497,9 @@ class SimulatedServer:
         ]
 
     def send_chat_message(self, meeting: Meeting, message: str, user_name: str | None) -> None:
-        meeting.chat.append(ChatMessage(user_name or "System", message, self.now()))
+        chat = ChatMessage(user_name or "System", message, self.now())
+        meeting.chat.append(chat)
+        self.events.chat_message(meeting, chat.sender, chat.text, chat.at)
 
     # --- the HTML5 client ---------------------------------------------------------------------
 
@@ -493,25 +522,33 @@ class SimulatedServer:
         user.presence = Presence.ONLINE
         user.joined_at = self.now()
         user.left_at = None
+        first = not meeting.has_user_joined
         meeting.has_user_joined = True
         meeting.last_user_left_at = None
         # The first moderator in becomes presenter, as akka-apps assigns it.
         if user.role is Role.MODERATOR and not any(u.is_presenter for u in meeting.users.values()):
             user.is_presenter = True
+        self.events.user_joined(meeting, user)
+        if first and meeting.record:  # recording runs from the first attendee on
+            self.events.recording_started(meeting)
 
     def _leave(self, meeting: Meeting, user: User) -> None:
-        was_presenter = user.is_presenter
+        was_presenter, was_in = user.is_presenter, user.online
         user.presence = Presence.LEFT
         user.left_at = self.now()
         user.is_presenter = user.is_listening_only = False
-        user.has_joined_voice = user.has_video = False
+        user.has_joined_voice = user.has_video = user.is_muted = False
+        if was_in:  # a guest leaving the lobby never joined
+            self.events.user_left(meeting, user)
         online = meeting.online_users()
         if not online:
             meeting.last_user_left_at = user.left_at
         elif was_presenter:
             successor = next((u for u in online if u.role is Role.MODERATOR), None)
             if successor is not None:
+                before = {successor.internal_id: media_state(successor)}
                 successor.is_presenter = True
+                self.events.media_changed(meeting, before)
 
     # --- control (what happens in the client, or to the server) -------------------------------
 
@@ -566,10 +603,13 @@ class SimulatedServer:
         is_listening_only: bool | None = None,
         has_joined_voice: bool | None = None,
         has_video: bool | None = None,
+        is_muted: bool | None = None,
     ) -> list[User]:
-        """What users do in the client that getMeetingInfo reports (audio, camera, presenter)."""
+        """What users do in the client that getMeetingInfo reports (audio, camera, presenter;
+        and muting, which only webhooks report)."""
         meeting = self.meeting(meeting_id)
         users = self.users_of(meeting, user_id)
+        before = {u.internal_id: media_state(u) for u in meeting.users.values()}
         for user in users:
             if is_presenter is not None:
                 if is_presenter:
@@ -582,6 +622,9 @@ class SimulatedServer:
                 user.has_joined_voice = has_joined_voice
             if has_video is not None:
                 user.has_video = has_video
+            if is_muted is not None:
+                user.is_muted = is_muted
+        self.events.media_changed(meeting, before)
         return users
 
     def set_faults(
@@ -608,6 +651,7 @@ class SimulatedServer:
         self.recordings.clear()
         self._processing.clear()
         self.faults = Faults()
+        self.hooks.reset()
 
     def to_json(self) -> dict[str, Any]:
         self.expire()
@@ -642,11 +686,13 @@ class SimulatedServer:
         for token in [t for t, s in self.sessions.items() if s.internal_meeting_id == internal_id]:
             del self.sessions[token]
         self.ended.append(EndedMeeting(meeting.meeting_id, internal_id, reason, now))
+        self.events.meeting_ended(meeting, now)
         if meeting.record and meeting.has_user_joined:
             end_time = now if ended_at is None else min(ended_at, now)
             recording = self._recording_of(meeting, end_time)
             self.recordings[internal_id] = recording
             heapq.heappush(self._processing, (recording.ready_at, internal_id))
+            self.events.recording_archived(recording, now)
         for url in (meeting.meeting_ended_url, meeting.metadata.get("endcallbackurl")):
             if url:
                 self.outbox.append(f"{url}{'&' if '?' in url else '?'}recordingmarks=false")
