@@ -10,12 +10,13 @@ import itertools
 import json
 import time
 from collections.abc import AsyncIterator
+from urllib.parse import unquote
 
 import pytest
 
-from bbbfleet.protocol.webhooks import event_envelope, meeting_ended_event
+from bbbfleet.protocol.webhooks import event_envelope, meeting_ended_event, sign_hooks_query
 from tests.conftest import example
-from tests.gateway.conftest import ALPHA_SECRET, Gateway, start_gateway, stop_gateway
+from tests.gateway.conftest import ALPHA_SECRET, Gateway, q, start_gateway, stop_gateway
 from tests.gateway.hooks_helpers import (
     create_hook,
     hooks,
@@ -332,3 +333,61 @@ async def test_raw_hooks_get_the_filtered_mapped_event(gw: Gateway, receiver: Re
         json.loads(got.form["event"])[0]["data"]["attributes"]["meeting"]["external-meeting-id"]
         == "room"
     )
+
+
+# --- with the simulator's bbb-webhooks ------------------------------------------------------------
+
+
+async def backend_hooks(gw: Gateway, index: int) -> str:
+    sim = gw.fleet.servers[index]
+    query = sign_hooks_query("hooks/list", "", sim.secret)
+    return (await gw.http.get(f"{sim.url}hooks/list?{query}")).text
+
+
+async def test_gateway_registers_its_hook_once_per_backend(gw: Gateway) -> None:
+    assert gw.app is not None
+    service = gw.app.state.hooks
+    for _ in range(100):
+        listings = [await backend_hooks(gw, i) for i in range(3)]
+        if all("/bigbluebutton/fleet/events/" in listed for listed in listings):
+            break
+        await asyncio.sleep(0.05)
+    assert await service.register_all() == {"sim-0": True, "sim-1": True, "sim-2": True}
+    for index, server in enumerate(sorted(await gw.store.servers.list(), key=lambda s: s.name)):
+        listed = await backend_hooks(gw, index)
+        assert listed.count("<hook>") == 1
+        assert f"<![CDATA[{service.ingress_url(server)}]]>" in listed
+
+
+async def test_events_from_the_simulator_end_to_end(gw: Gateway, receiver: Receiver) -> None:
+    assert gw.app is not None
+    await gw.app.state.hooks.register_all()
+    await create_hook(gw, "alpha", f"{receiver.base}/alpha", meetingID="room")
+    await create_hook(gw, "beta", f"{receiver.base}/beta", meetingID="room")
+    create = await gw.get(gw.alpha("create", q(name="Room", meetingID="room")))
+    assert "SUCCESS" in create.text
+    joined_page = await gw.http.get(
+        gw.alpha("join", q(meetingID="room", fullName="Jane Doe", role="MODERATOR", userID="u-17")),
+        follow_redirects=True,
+    )
+    assert joined_page.status_code == 200
+    chat = await gw.get(gw.alpha("sendChatMessage", q(meetingID="room", message="Hello")))
+    assert "SUCCESS" in chat.text
+    assert "SUCCESS" in (await gw.get(gw.alpha("end", q(meetingID="room")))).text
+    got = await receiver.wait_for("/alpha", 5)
+    await asyncio.sleep(0.3)
+    events = [json.loads(r.form["event"])[0] for r in receiver.on("/alpha")]
+    ids = [e["data"]["id"] for e in events]
+    assert ids[0] == "meeting-created" and ids[-1] == "meeting-ended"
+    assert "user-joined" in ids and "chat-group-message-sent" in ids and "user-left" in ids
+    for event in events:
+        assert event["data"]["attributes"]["meeting"]["external-meeting-id"] == "room"
+    user = next(e for e in events if e["data"]["id"] == "user-joined")["data"]["attributes"]["user"]
+    assert user["external-user-id"] == "u-17" and user["name"] == "Jane Doe"
+    for r in got:
+        assert r.form["domain"] == "127.0.0.1"
+        text = r.body.decode()
+        assert "bf1-" not in text and "bf2-" not in text
+        for sim in gw.fleet.servers:
+            assert sim.url.split("/bigbluebutton")[0].split("//")[1] not in unquote(text)
+    assert receiver.on("/beta") == []
