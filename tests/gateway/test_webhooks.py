@@ -14,9 +14,22 @@ from urllib.parse import unquote
 
 import pytest
 
-from bbbfleet.protocol.webhooks import event_envelope, meeting_ended_event, sign_hooks_query
+from bbbfleet.protocol.webhooks import (
+    build_callback_request,
+    event_envelope,
+    meeting_ended_event,
+    sign_hooks_query,
+)
+from bbbfleet.settings import Settings
 from tests.conftest import example
-from tests.gateway.conftest import ALPHA_SECRET, Gateway, q, start_gateway, stop_gateway
+from tests.gateway.conftest import (
+    ALPHA_SECRET,
+    Gateway,
+    free_port,
+    q,
+    start_gateway,
+    stop_gateway,
+)
 from tests.gateway.hooks_helpers import (
     create_hook,
     hooks,
@@ -391,3 +404,101 @@ async def test_events_from_the_simulator_end_to_end(gw: Gateway, receiver: Recei
         for sim in gw.fleet.servers:
             assert sim.url.split("/bigbluebutton")[0].split("//")[1] not in unquote(text)
     assert receiver.on("/beta") == []
+
+
+# --- bad input never gets a traceback ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("call", "query"),
+    [
+        ("hooks/create", "callbackURL=%ZZ&meetingID=m"),
+        ("hooks/create", "callbackURL=https%3A%2F%2Fl%C3%A4ms.example%2Fx&meetingID=%E2%9C%93"),
+        ("hooks/create", "callbackURL=https%3A%2F%2Flms.example%2Fx&meetingID=m&eventID="),
+        ("hooks/create", "callbackURL=&meetingID=m"),
+        ("hooks/create", "callbackURL=%FF%FE&meetingID=m"),
+        ("hooks/destroy", "hookID=%00"),
+        ("hooks/destroy", "hookID=" + "x" * 5000),
+        ("hooks/list", "meetingID=%FF"),
+    ],
+)
+async def test_odd_hooks_input_gets_bbb_answers(gw: Gateway, call: str, query: str) -> None:
+    signed = sign_hooks_query(call, query, ALPHA_SECRET)
+    response = await gw.http.get(f"{gw.api}{call}?{signed}")
+    assert response.status_code == 200
+    assert response.text.startswith("<response><returncode>")
+    assert response.headers["content-type"] == "text/xml; charset=utf-8"
+
+
+async def test_odd_event_bodies(gw: Gateway) -> None:
+    assert gw.app is not None
+    server = sorted(await gw.store.servers.list(), key=lambda s: s.name)[0]
+    url = gw.app.state.hooks.ingress_url(server)
+    for body in ("event=not-json", "event=%7B%7D", "domain=x", "", "event=%5B1%2C%22x%22%5D"):
+        checksum = hashlib.sha1(f"{url}{{}}{server.secret}".encode()).hexdigest()
+        response = await gw.http.post(
+            f"{url}?checksum={checksum}",
+            content=body,
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        assert response.status_code in (200, 400), body
+        assert "Traceback" not in response.text
+
+
+# --- scale-out ----------------------------------------------------------------------------------
+
+
+async def test_two_processes_deliver_once_in_order(database_url: str, receiver: Receiver) -> None:
+    """Two gateway processes behind one public URL on PostgreSQL: events received by either
+    are delivered by the one holding the delivery lock, in order; when it stops, the other takes
+    over."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("scale-out is PostgreSQL's job")
+    one = await start_gateway(database_url, **FAST)
+    port = free_port()
+    settings = Settings.model_validate({**one.settings.model_dump(), "port": port})
+    two = Gateway(f"http://127.0.0.1:{port}", one.fleet, one.store, settings)
+    await two.start()
+    try:
+        alpha = await tenant_id(one, "alpha")
+        await create_hook(one, "alpha", f"{receiver.base}/h", meetingID="room")
+        server = sorted(await one.store.servers.list(), key=lambda s: s.name)[0]
+        assert one.app is not None
+        path = one.app.state.hooks.ingress_url(server).removeprefix(one.url)
+
+        async def post(gw: Gateway, n: int) -> None:
+            request = build_callback_request(
+                one.app.state.hooks.ingress_url(server),  # type: ignore[union-attr]
+                joined(f"bf{alpha}-room", f"u{n}"),
+                domain="x",
+                timestamp=n,
+                secret=server.secret,
+            )
+            response = await gw.http.post(
+                gw.url + path + "?" + request.url.split("?", 1)[1],
+                content=request.body,
+                headers={"Content-Type": request.content_type},
+            )
+            assert response.status_code == 200
+
+        for n in range(10):
+            await post(one if n % 2 else two, n)
+        got = await receiver.wait_for("/h", 10)
+        await asyncio.sleep(0.3)
+        users = [
+            json.loads(r.form["event"])[0]["data"]["attributes"]["user"]["internal-user-id"]
+            for r in receiver.on("/h")
+        ]
+        assert users == [f"w_u{n}" for n in range(10)] and len(got) == 10
+        # whoever delivers, stopping it hands delivery to the other
+        leader, other = (one, two) if one.app.state.deliverer.delivered else (two, one)
+        assert other.app is not None and other.app.state.deliverer.delivered == 0
+        await leader.stop()
+        for n in range(10, 15):
+            await post(other, n)
+        await receiver.wait_for("/h", 15)
+        assert other.app.state.deliverer.delivered == 5
+    finally:
+        await two.stop()
+        await two.http.aclose()
+        await stop_gateway(one)
