@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import html
 import json
 import re
+import string
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal
-from urllib.parse import unquote_plus
+from urllib.parse import quote, unquote_to_bytes
 
 from bbbfleet.protocol import errors as E
 from bbbfleet.protocol.checksum import ALGORITHM_BY_LENGTH, ALL_ALGORITHMS
@@ -110,28 +112,39 @@ def hooks_destroy_xml() -> str:
     return "<response><returncode>SUCCESS</returncode><removed>true</removed></response>"
 
 
+def hooks_not_found_html(method: str, path: str) -> str:
+    """Express's 404 page (finalhandler), what bbb-webhooks answers to any other path under
+    ``/bigbluebutton/api/hooks`` or another method than GET/HEAD (with ``text/html;
+    charset=utf-8``)."""
+    resource = html.escape(quote(path, safe="/!#$&'()*+,:;=?@[]~-._%"), quote=True)
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        "<title>Error</title>\n</head>\n<body>\n"
+        f"<pre>Cannot {html.escape(method)} {resource}</pre>\n</body>\n</html>\n"
+    )
+
+
 def _js_bool(value: bool) -> str:
     return "true" if value else "false"
 
 
 def hooks_query_params(raw_query: bytes | str) -> dict[str, str]:
     """The query as Node's ``url.parse(url, true)`` reads it (``+`` is a space, percent escapes
-    decoded), keeping the first value of a repeated name."""
-    text = raw_query.decode("latin-1") if isinstance(raw_query, bytes) else raw_query
+    decoded as UTF-8), keeping the first value of a repeated name."""
+    raw = raw_query.encode() if isinstance(raw_query, str) else raw_query
     params: dict[str, str] = {}
-    for part in text.split("&"):
+    for part in raw.split(b"&"):
         if not part:
             continue
-        name, _sep, value = part.partition("=")
+        name, _sep, value = part.partition(b"=")
         key = _decode_component(name)
         if key not in params:
             params[key] = _decode_component(value)
     return params
 
 
-def _decode_component(text: str) -> str:
-    raw = text.encode("latin-1", errors="replace").decode("utf-8", errors="replace")
-    return unquote_plus(raw, errors="replace")
+def _decode_component(raw: bytes) -> str:
+    return unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8", errors="replace")
 
 
 def hooks_checksum_valid(
@@ -145,31 +158,29 @@ def hooks_checksum_valid(
     ``method`` is the path after ``/bigbluebutton/api/`` (``hooks/create`` …).  A missing or
     empty checksum fails; so does a length that is not 40/64/96/128 (bbb-webhooks throws there
     and answers HTTP 500, a simulator answers checksumError instead).  Case-sensitive."""
-    query = raw_query.decode("latin-1") if isinstance(raw_query, bytes) else raw_query
-    supplied = hooks_query_params(query).get("checksum")
+    raw = raw_query.encode() if isinstance(raw_query, str) else raw_query
+    supplied = hooks_query_params(raw).get("checksum")
     if not supplied:
         return False
     algorithm = ALGORITHM_BY_LENGTH.get(len(supplied))
     if algorithm is None or algorithm not in set(supported_algorithms):
         return False
-    stripped = hooks_query_without_checksum(query)
-    # The query was read as latin-1 to keep its bytes: hash exactly the bytes received.
-    data = method.encode() + stripped.encode("latin-1", errors="replace") + secret.encode()
+    data = method.encode() + hooks_query_without_checksum(raw) + secret.encode()
     expected = hashlib.new(algorithm, data).hexdigest()
-    return hmac.compare_digest(expected.encode(), supplied.encode("utf-8", errors="replace"))
+    return hmac.compare_digest(expected.encode(), supplied.encode())
 
 
 _CHECKSUM_PATTERNS: Final = (
-    re.compile(r"&checksum=[^&]*"),
-    re.compile(r"checksum=[^&]*&"),
-    re.compile(r"checksum=[^&]*$"),
+    re.compile(rb"&checksum=[^&]*"),
+    re.compile(rb"checksum=[^&]*&"),
+    re.compile(rb"checksum=[^&]*\Z"),  # JavaScript's ``$`` without the m flag
 )
 
 
-def hooks_query_without_checksum(raw_query: str) -> str:
+def hooks_query_without_checksum(raw_query: bytes) -> bytes:
     """The three replacements of bbb-webhooks' ``queryFromUrl``, each on its first match."""
     for pattern in _CHECKSUM_PATTERNS:
-        raw_query = pattern.sub("", raw_query, count=1)
+        raw_query = pattern.sub(b"", raw_query, count=1)
     return raw_query
 
 
@@ -627,7 +638,7 @@ CallbackChecksumVersion = Literal["3.3", "3.4"]
 CHECKSUM_VERSIONS: Final[tuple[CallbackChecksumVersion, ...]] = ("3.3", "3.4")
 # node-fetch's Content-Type for a URLSearchParams body.
 CALLBACK_CONTENT_TYPE: Final = "application/x-www-form-urlencoded;charset=UTF-8"
-_FORM_SAFE: Final = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789*-._")
+_FORM_SAFE: Final = frozenset((string.ascii_letters + string.digits + "*-._").encode())
 
 
 def form_urlencode(value: str) -> str:
@@ -682,7 +693,7 @@ def split_callback_checksum(url: str) -> tuple[str, str | None]:
     return url[: match.start()], match.group(2)
 
 
-_APPENDED_CHECKSUM: Final = re.compile(r"([?&])checksum=([0-9a-fA-F]*)$")
+_APPENDED_CHECKSUM: Final = re.compile(r"([?&])checksum=([0-9a-fA-F]*)\Z")
 
 
 def callback_checksum_valid(
@@ -704,6 +715,18 @@ def callback_checksum_valid(
     return hmac.compare_digest(expected, checksum.lower())
 
 
+def callback_checksum_version(
+    url: str, body: str, secret: str, algorithms: Iterable[str] = ALL_ALGORITHMS
+) -> CallbackChecksumVersion | None:
+    """Which bbb-webhooks version signed a received callback ("3.4" tried first: its checksum
+    covers the body), or None when neither matches.  ``url`` is the request target exactly as
+    received (scheme and host as registered), not a re-encoded one."""
+    for version in ("3.4", "3.3"):
+        if callback_checksum_valid(url, body, secret, version, algorithms):
+            return version
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class CallbackRequest:
     """One callback POST: where to, and what."""
@@ -711,6 +734,14 @@ class CallbackRequest:
     url: str
     body: str
     content_type: str = CALLBACK_CONTENT_TYPE
+    authorization: str | None = None  # ``Bearer <secret>`` with ``auth2_0``
+
+    @property
+    def headers(self) -> dict[str, str]:
+        headers = {"Content-Type": self.content_type}
+        if self.authorization is not None:
+            headers["Authorization"] = self.authorization
+        return headers
 
 
 def build_callback_request(
@@ -722,9 +753,14 @@ def build_callback_request(
     secret: str,
     version: CallbackChecksumVersion = "3.3",
     algorithm: str = "sha1",
+    bearer_auth: bool = False,
 ) -> CallbackRequest:
-    """The request bbb-webhooks sends to deliver one (mapped or raw) event to one hook."""
+    """The request bbb-webhooks sends to deliver one (mapped or raw) event to one hook.  With
+    ``bearer_auth`` (bbb-webhooks' ``auth2_0``) the URL stays as registered and the secret goes
+    in an ``Authorization: Bearer`` header instead of a checksum."""
     body = callback_form_body(domain, event_array_json([event]), timestamp)
+    if bearer_auth:
+        return CallbackRequest(callback_url, body, authorization=f"Bearer {secret}")
     checksum = callback_checksum(callback_url, body, secret, version, algorithm)
     return CallbackRequest(callback_url_with_checksum(callback_url, checksum), body)
 
@@ -740,7 +776,7 @@ class CallbackForm:
 
 def parse_callback_body(body: bytes | str) -> CallbackForm:
     """The fields of a callback body; raises ValueError when ``event`` is not a JSON array."""
-    params = hooks_query_params(body if isinstance(body, str) else body.decode("latin-1"))
+    params = hooks_query_params(body)
     events = json.loads(params.get("event", ""))
     if not isinstance(events, list):
         raise ValueError("the event field is not a JSON array")

@@ -4,6 +4,7 @@
 * ``api`` / ``control`` / ``app`` – its BBB API, ``/_sim/`` control API and Starlette apps.
 * ``host.SimulatorHost`` – one server on its own loopback port, which can go down and come back.
 * ``fleet.SimulatedFleet`` / ``run_simulated_fleet`` – several servers, in-process or blocking.
+* ``hooks`` / ``webhooks`` / ``hooks_api`` – bbb-webhooks on each server (``HookSettings``).
 
 Everything BBB-specific about the wire (checksums, validation, rendering) comes from
 ``bbbfleet.protocol``; this package adds what a server does with a valid request.

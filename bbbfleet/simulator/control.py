@@ -19,7 +19,8 @@ ended from the client, guests admitted, media switched on, faults injected.
                                                          "3.3"|"3.4", "retryIntervals": [ms],
                                                          "permanentIntervalReset", "requestTimeout",
                                                          "tickMs": ms, "domain": str,
-                                                         "scopedHooks": bool, "permanentURLs":
+                                                         "scopedHooks", "auth2_0": bool,
+                                                         "permanentURLs":
                                                          [{"url", "getRaw"}], "includeEvents",
                                                          "excludeEvents": [event IDs]}
     DELETE /_sim/hooks                                  remove every hook (permanent ones return)
@@ -200,6 +201,7 @@ def set_hooks(server: SimulatedServer, _request: Request, body: dict[str, Any]) 
         "tick_ms": _millis(body, "tickMs"),
         "domain": domain,
         "scoped_hooks": _flag(body, "scopedHooks"),
+        "auth2_0": _flag(body, "auth2_0"),
         "permanent_hooks": _permanent_hooks(body),
         "include_events": _strings(body, "includeEvents"),
         "exclude_events": _strings(body, "excludeEvents"),

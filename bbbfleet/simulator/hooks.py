@@ -65,6 +65,8 @@ class HookSettings:
     # "3.3": sha1(callbackURL + "{}" + secret) (bbb-webhooks v3.0-v3.3.x); "3.4": over the body.
     checksum_version: wh.CallbackChecksumVersion = "3.3"
     checksum_algorithm: str = "sha1"  # hookChecksumAlgorithm
+    # bbb.auth2_0: no checksum, ``Authorization: Bearer <secret>`` instead.
+    auth2_0: bool = False
     retry_intervals_ms: tuple[int, ...] = SHIPPED_RETRY_INTERVALS_MS
     permanent_interval_reset_ms: int = 60_000
     request_timeout_ms: int = 5_000
@@ -240,6 +242,7 @@ class HookRegistry:
         return {
             "checksumVersion": settings.checksum_version,
             "checksumAlgorithm": settings.checksum_algorithm,
+            "auth2_0": settings.auth2_0,
             "domain": settings.domain,
             "retryIntervals": list(settings.retry_intervals_ms),
             "permanentIntervalReset": settings.permanent_interval_reset_ms,

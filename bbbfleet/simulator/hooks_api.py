@@ -95,11 +95,25 @@ def _ping(resolve: ServerResolver) -> Callable[[Request], Awaitable[Response]]:
     return endpoint
 
 
+async def _not_found(request: Request) -> Response:
+    body = wh.hooks_not_found_html(request.method, request.url.path)
+    headers = {
+        "Content-Security-Policy": "default-src 'none'",
+        "X-Content-Type-Options": "nosniff",
+    }
+    return Response(body, 404, headers, media_type="text/html; charset=utf-8")
+
+
+ANY_METHOD = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
 def hooks_routes(resolve: ServerResolver) -> list[BaseRoute]:
-    """GET (and HEAD) only, as bbb-webhooks' Express routes."""
+    """GET (and HEAD) only, as bbb-webhooks' Express routes; everything else under
+    ``/bigbluebutton/api/hooks`` (nginx sends it all to bbb-webhooks) is Express's 404."""
     routes: list[BaseRoute] = [
         Route(f"{API_PREFIX}/{method}", _hooks_endpoint(method, handler, resolve), methods=["GET"])
         for method, handler in HOOKS_HANDLERS.items()
     ]
     routes.append(Route(f"{API_PREFIX}/{wh.HOOKS_PING}", _ping(resolve), methods=["GET"]))
+    routes.append(Route(f"{API_PREFIX}/hooks{{rest:path}}", _not_found, methods=ANY_METHOD))
     return routes

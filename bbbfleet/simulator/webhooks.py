@@ -25,13 +25,13 @@ from urllib.parse import urlsplit
 import httpx
 
 from bbbfleet.protocol import webhooks as wh
+from bbbfleet.simulator.callbacks import send_due_callbacks
 from bbbfleet.simulator.hooks import Hook, QueuedEvent
 from bbbfleet.simulator.server import SimulatedServer
 
 log = logging.getLogger(__name__)
 # node-fetch v3 (what bbb-webhooks uses) sends these.
 CALLBACK_HEADERS = {
-    "Content-Type": wh.CALLBACK_CONTENT_TYPE,
     "Accept": "*/*",
     "User-Agent": "node-fetch",
 }
@@ -66,6 +66,7 @@ class WebhookSender:
         while self.server.hooks.hooks:
             await asyncio.sleep(self.server.hooks.settings.tick_ms / 1000)
             self.server.expire()
+            send_due_callbacks(self.server)  # the end callbacks of meetings that expired
             self.wake()
 
     def _registered(self, hook: Hook) -> bool:
@@ -96,6 +97,7 @@ class WebhookSender:
             secret=self.server.secret,
             version=settings.checksum_version,
             algorithm=settings.checksum_algorithm,
+            bearer_auth=settings.auth2_0,
         )
         attempt = 0
         while self._registered(hook):
@@ -119,7 +121,7 @@ class WebhookSender:
             response = await client.post(
                 request.url,
                 content=request.body.encode(),
-                headers=CALLBACK_HEADERS,
+                headers={**CALLBACK_HEADERS, **request.headers},
                 timeout=timeout_ms / 1000,
             )
         except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:

@@ -331,6 +331,8 @@ def test_callback_request_matches_example(version: wh.CallbackChecksumVersion) -
     other: wh.CallbackChecksumVersion = "3.4" if version == "3.3" else "3.3"
     assert not wh.callback_checksum_valid(request.url, request.body, SECRET, other)
     assert not wh.callback_checksum_valid(request.url, request.body, "wrong", version)
+    assert wh.callback_checksum_version(request.url, request.body, SECRET) == version
+    assert wh.callback_checksum_version(request.url, request.body, "wrong") is None
     form = wh.parse_callback_body(request.body)
     assert form.domain == "bbb.example.com" and form.timestamp == 1708381155720
     assert form.events == [event]
@@ -358,3 +360,27 @@ def test_sha256_callback_checksum() -> None:
     url = wh.callback_url_with_checksum(CALLBACK, checksum)
     assert wh.callback_checksum_valid(url, body, SECRET, "3.4")
     assert not wh.callback_checksum_valid(url, body, SECRET, "3.4", algorithms=["sha1"])
+
+
+def test_checksum_over_the_bytes_received() -> None:
+    """Raw UTF-8 and percent escapes are hashed as sent, never re-encoded."""
+    for query in ("callbackURL=http://h/ü", "callbackURL=http%3A%2F%2Fh%2F%C3%BC+x"):
+        raw = query.encode()
+        checksum = hashlib.sha1(b"hooks/create" + raw + SECRET.encode()).hexdigest()
+        assert wh.hooks_checksum_valid(
+            "hooks/create", raw + f"&checksum={checksum}".encode(), SECRET
+        )
+    params = wh.hooks_query_params(b"callbackURL=http%3A%2F%2Fh%2F%C3%BC+x&bad=%ZZ%FF")
+    assert params == {"callbackURL": "http://h/ü x", "bad": "%ZZ\ufffd"}
+
+
+def test_bearer_auth_instead_of_a_checksum() -> None:
+    event = wh.meeting_ended_event(INTERNAL, EXTERNAL, 1)
+    request = wh.build_callback_request(
+        CALLBACK, event, domain="d", timestamp=2, secret=SECRET, bearer_auth=True
+    )
+    assert request.url == CALLBACK
+    assert request.headers == {
+        "Content-Type": wh.CALLBACK_CONTENT_TYPE,
+        "Authorization": f"Bearer {SECRET}",
+    }

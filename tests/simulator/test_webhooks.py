@@ -112,7 +112,7 @@ class Receiver:
 @pytest.fixture
 async def receiver() -> AsyncIterator[Receiver]:
     receiver = Receiver()
-    app = Starlette(routes=[Route("/{path:path}", receiver.handle, methods=["POST"])])
+    app = Starlette(routes=[Route("/{path:path}", receiver.handle, methods=["POST", "GET"])])
     receiver.listener = LoopbackListener(app)
     await receiver.listener.start()
     try:
@@ -232,7 +232,17 @@ async def test_bad_hooks_input(bbb: Bbb) -> None:
     assert ping.status_code == 200 and ping.text == "bbb-webhooks API up!"
     assert "content-type" not in ping.headers
     post = await bbb.http.post(hooks_url(bbb, "hooks/list"))
-    assert post.status_code == 405
+    assert post.status_code == 404
+    assert "<pre>Cannot POST /bigbluebutton/api/hooks/list</pre>" in post.text
+    unknown = await bbb.http.get(f"{bbb.host.url}hooks/unknown?x=<1>")
+    assert unknown.status_code == 404
+    assert unknown.headers["content-type"] == "text/html; charset=utf-8"
+    assert unknown.text == (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        "<title>Error</title>\n</head>\n<body>\n"
+        "<pre>Cannot GET /bigbluebutton/api/hooks/unknown</pre>\n</body>\n</html>\n"
+    )
+    assert (await bbb.http.get(f"{bbb.host.url}getMeetingsX")).status_code == 404
 
 
 async def test_list_by_meeting_and_permanent_hooks(bbb: Bbb) -> None:
@@ -543,13 +553,16 @@ async def test_recording_and_expiry_events(
     assert [r.event_id for r in final[-2:]] == ["rap-unpublished", "rap-deleted"]
     assert final[-1].event["data"]["attributes"]["record-id"] == record_id
 
-    # A meeting nobody joins ends by itself after 5 minutes, reported without any API call.
-    await bbb.create("m9")
+    # A meeting nobody joins ends by itself after 5 minutes, reported without any API call
+    # (its end callback goes out too).
+    await bbb.create("m9", meetingEndedURL=receiver.url("/ended"))
     await receiver.wait_for("/rec", len(first) + 7)
     clock.advance(301)
     ended = await receiver.wait_for("/rec", len(first) + 8)
     assert ended[-1].event_id == "meeting-ended"
     assert meeting_of(ended[-1])["external-meeting-id"] == "m9"
+    [end_callback] = await receiver.wait_for("/ended", 1)
+    assert end_callback.query == "recordingmarks=false"
 
 
 async def test_media_events_from_the_control_api(bbb: Bbb, receiver: Receiver) -> None:
@@ -626,3 +639,12 @@ async def test_a_waiting_guest_who_leaves_never_joined(bbb: Bbb, receiver: Recei
     await receiver.wait_for("/lobby", 2)
     await settled(bbb.host.state)
     assert receiver.ids("/lobby") == ["meeting-created", "meeting-ended"]
+
+
+async def test_auth2_0_sends_the_secret_as_bearer_token(bbb: Bbb, receiver: Receiver) -> None:
+    assert (await bbb.control("POST", "hooks", {"auth2_0": True})).status_code == 200
+    await register(bbb, receiver.url("/bearer"))
+    await bbb.create("m14")
+    [r] = await receiver.wait_for("/bearer", 1)
+    assert r.query == ""
+    assert r.headers["authorization"] == f"Bearer {bbb.host.secret}"
