@@ -51,6 +51,17 @@ class EventScope:
     personal: PersonalData = PersonalData.KEEP
     hash_key: bytes | None = None
     restore_url: Callable[[str], str] = field(default=lambda text: text)
+    # (text to find, replacement): each backend origin, then its bare host name
+    replacements: tuple[tuple[str, str], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        public_host = _host(self.public_origin)
+        pairs: list[tuple[str, str]] = []
+        for origin in self.backend_origins:
+            pairs.append((origin, self.public_origin))
+            if host := _host(origin):
+                pairs.append((host, public_host))
+        object.__setattr__(self, "replacements", tuple(pairs))
 
     @property
     def public_host(self) -> str:
@@ -72,12 +83,9 @@ def scrub_text(text: str, scope: EventScope) -> str:
     text = scope.restore_url(text)
     if scope.backend_meeting_id in text:
         text = text.replace(scope.backend_meeting_id, scope.tenant_meeting_id)
-    for origin in scope.backend_origins:
-        if origin in text:
-            text = text.replace(origin, scope.public_origin)
-        host = _host(origin)
-        if host and host in text:
-            text = text.replace(host, scope.public_host)
+    for found, replacement in scope.replacements:
+        if found in text:
+            text = text.replace(found, replacement)
     return text
 
 

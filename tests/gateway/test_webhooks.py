@@ -10,7 +10,7 @@ import itertools
 import json
 import time
 from collections.abc import AsyncIterator
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 import pytest
 
@@ -502,3 +502,24 @@ async def test_two_processes_deliver_once_in_order(database_url: str, receiver: 
         await two.stop()
         await two.http.aclose()
         await stop_gateway(one)
+
+
+async def test_auth2_bearer_from_a_backend(gw: Gateway, receiver: Receiver) -> None:
+    """A bbb-webhooks with ``auth2_0: true`` sends the secret as a bearer token, no checksum."""
+    assert gw.app is not None
+    alpha = await tenant_id(gw, "alpha")
+    await create_hook(gw, "alpha", f"{receiver.base}/h", meetingID="room")
+    server = sorted(await gw.store.servers.list(), key=lambda s: s.name)[0]
+    url = gw.app.state.hooks.ingress_url(server)
+    body = "event=" + quote(json.dumps([joined(f"bf{alpha}-room")]), safe="")
+    for secret, status in (("wrong", 401), (server.secret, 200)):
+        response = await gw.http.post(
+            url,
+            content=body,
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Authorization": f"Bearer {secret}",
+            },
+        )
+        assert response.status_code == status
+    await receiver.wait_for("/h", 1)
