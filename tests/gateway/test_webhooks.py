@@ -10,6 +10,7 @@ import itertools
 import json
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 from urllib.parse import quote, unquote
 
 import pytest
@@ -305,8 +306,9 @@ async def test_slow_receiver_does_not_stall_others(gw: Gateway, receiver: Receiv
 
 
 async def test_queue_survives_a_restart(database_url: str, receiver: Receiver) -> None:
-    """Deliveries queued while the receiver is down arrive after the gateway restarted."""
-    gw = await start_gateway(database_url, **{**FAST, "webhook_retry_intervals": [60_000]})
+    """The gateway stops with four events queued (the first failed once and waits for its
+    retry); a new gateway process on the same database delivers them all, in order."""
+    gw = await start_gateway(database_url, **{**FAST, "webhook_retry_intervals": [1500]})
     try:
         alpha = await tenant_id(gw, "alpha")
         receiver.status = lambda path, n: 500 if n <= 1 else 200
@@ -314,22 +316,49 @@ async def test_queue_survives_a_restart(database_url: str, receiver: Receiver) -
         await send_events(gw, 0, [joined(f"bf{alpha}-room", f"u{i}") for i in range(4)])
         deadline = time.monotonic() + 5
         while receiver.attempts.get("/h", 0) < 1 and time.monotonic() < deadline:
-            await asyncio.sleep(0.02)
+            await asyncio.sleep(0.01)
         await gw.stop()
+        assert receiver.attempts["/h"] == 1 and receiver.on("/h") == []
         assert await gw.store.hooks.pending() == 4
-        # the next process on the same database: due retries go out at its start
-        await gw.store.db.write(
-            lambda conn: conn.exec_driver_sql("UPDATE hook_deliveries SET next_attempt_ms = 0")
-        )
-        await gw.start()
+        await gw.start()  # a new app: new deliverer, nothing kept in memory
         got = await receiver.wait_for("/h", 4)
         users = [
             json.loads(r.form["event"])[0]["data"]["attributes"]["user"]["internal-user-id"]
             for r in got
         ]
         assert users == ["w_u0", "w_u1", "w_u2", "w_u3"]
+        assert await gw.store.hooks.pending() == 0
     finally:
         await stop_gateway(gw)
+
+
+async def test_hashed_meeting_ids_map_through_the_meetings_table(
+    gw: Gateway, receiver: Receiver
+) -> None:
+    long_id = "course-" + "x" * 248  # 255: fits BBB, bf<tenant>- prefix does not
+    create = await gw.get(gw.alpha("create", q(name="Long", meetingID=long_id)))
+    assert "SUCCESS" in create.text
+    alpha = await tenant_id(gw, "alpha")
+    meeting = await gw.store.meetings.get(alpha, long_id)
+    assert meeting is not None and meeting.backend_meeting_id.startswith(f"bf{alpha}-h-")
+    await create_hook(gw, "alpha", f"{receiver.base}/h", meetingID=long_id)
+    index = sorted(s.id for s in await gw.store.servers.list()).index(meeting.server_id)
+    await send_events(gw, index, [joined(meeting.backend_meeting_id)])
+
+    def user_joined() -> list[dict[str, Any]]:
+        events = [json.loads(r.form["event"])[0] for r in receiver.on("/h")]
+        return [e for e in events if e["data"]["id"] == "user-joined"]
+
+    for _ in range(200):
+        if user_joined():
+            break
+        await asyncio.sleep(0.02)
+    [event] = user_joined()
+    assert event["data"]["attributes"]["meeting"]["external-meeting-id"] == long_id
+    # the same event from a server the meeting is not on (a stale copy) is dropped
+    await send_events(gw, (index + 1) % 3, [joined(meeting.backend_meeting_id)])
+    await asyncio.sleep(0.3)
+    assert len(user_joined()) == 1
 
 
 async def test_raw_hooks_get_the_filtered_mapped_event(gw: Gateway, receiver: Receiver) -> None:
