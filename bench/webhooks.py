@@ -93,6 +93,9 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
 
     store = Store.open(database)
     await store.db.upgrade()
+    if await store.tenants.list():
+        await store.close()
+        raise SystemExit(f"{database} has tenants already: give the benchmark an empty database")
     secrets: dict[str, str] = {}
     tenant_ids: dict[str, int] = {}
     for t in range(args.tenants):
@@ -202,7 +205,9 @@ def main() -> None:
     parser.add_argument("--meetings", type=int, default=100, help="meetings (hooks) per tenant")
     parser.add_argument("--events", type=int, default=5000)
     parser.add_argument("--concurrency", type=int, default=50, help="POSTs in flight")
-    parser.add_argument("--database", help="database URL (default: a fresh SQLite file)")
+    parser.add_argument(
+        "--database", help="URL of an EMPTY database (default: a fresh SQLite file)"
+    )
     parser.add_argument("--timeout", type=float, default=300.0)
     print(json.dumps(asyncio.run(run(parser.parse_args())), indent=2))
 

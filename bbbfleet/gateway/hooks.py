@@ -52,7 +52,8 @@ from bbbfleet.protocol.webhooks import (
     parse_hooks_create,
 )
 from bbbfleet.settings import Settings
-from bbbfleet.storage.repository import Hook, NewDelivery, Server, Store, Tenant
+from bbbfleet.storage.hooks import Located
+from bbbfleet.storage.repository import Hook, Meeting, NewDelivery, Server, Store, Tenant
 from bbbfleet.webhooks.delivery import EVENT, Deliverer
 from bbbfleet.webhooks.mapping import parse_backend_meeting_id
 from bbbfleet.webhooks.privacy import EventScope, PersonalData, filter_event
@@ -251,50 +252,45 @@ class HooksService:
             log.info("event without meeting from %s dropped", server.name)
             self.dropped += 1
             return 0
-        mapped = await self._tenant_meeting(server, backend_id)
-        if mapped is None:
+        snapshot = await self.directory.get()
+        tenants = {t.id: t for t in snapshot.tenants}
+
+        def locate(row: Meeting | None) -> Located | None:
+            tenant_meeting = _tenant_meeting(server, backend_id, row)
+            tenant = tenants.get(tenant_meeting[0]) if tenant_meeting else None
+            if tenant is None or tenant_meeting is None:
+                return None
+            return tenant.id, tenant_meeting[1], tenant.allow_tenant_hooks
+
+        def build(located: Located, hooks: Sequence[Hook]) -> list[NewDelivery]:
+            wanted = [h for h in hooks if h.event_ids is None or event_id in h.event_ids]
+            if not wanted:
+                return []
+            tenant = tenants[located[0]]
+            scope = EventScope(
+                backend_meeting_id=backend_id,
+                tenant_meeting_id=located[1],
+                public_origin=self.public_origin,
+                backend_origins=tuple(o for s in snapshot.servers if (o := origin(s.api_url))),
+                personal=PersonalData(
+                    tenant.hook_personal_data or self.settings.webhook_personal_data
+                ),
+                hash_key=(self.settings.webhook_hash_key or "").encode() or None,
+                restore_url=lambda text: restore_callback_urls(text, self.settings.public_url),
+            )
+            body = event_json(filter_event(event, scope)).encode()
+            return [NewDelivery(h.id, tenant.id, EVENT, h.callback_url, body=body) for h in wanted]
+
+        queued = await self.store.hooks.route_event(
+            backend_id, locate, build, self.deliverer.clock()
+        )
+        if queued is None:
             log.info(
                 "%s event for unknown meeting %r from %s dropped", event_id, backend_id, server.name
             )
             self.dropped += 1
             return 0
-        tenant, meeting_id = mapped
-        hooks = [
-            hook
-            for hook in await self.store.hooks.matching(
-                tenant.id, meeting_id, tenant.allow_tenant_hooks
-            )
-            if hook.event_ids is None or event_id in hook.event_ids
-        ]
-        if not hooks:
-            return 0
-        snapshot = await self.directory.get()
-        scope = EventScope(
-            backend_meeting_id=backend_id,
-            tenant_meeting_id=meeting_id,
-            public_origin=self.public_origin,
-            backend_origins=tuple(o for s in snapshot.servers if (o := origin(s.api_url))),
-            personal=PersonalData(tenant.hook_personal_data or self.settings.webhook_personal_data),
-            hash_key=(self.settings.webhook_hash_key or "").encode() or None,
-            restore_url=lambda text: restore_callback_urls(text, self.settings.public_url),
-        )
-        body = event_json(filter_event(event, scope)).encode()
-        deliveries = [NewDelivery(h.id, tenant.id, EVENT, h.callback_url, body=body) for h in hooks]
-        return await self.store.hooks.enqueue(deliveries, self.deliverer.clock())
-
-    async def _tenant_meeting(self, server: Server, backend_id: str) -> tuple[Tenant, str] | None:
-        tenants = {t.id: t for t in (await self.directory.get()).tenants}
-        row = await self.store.meetings.find_by_backend_id(backend_id)
-        if row is not None:
-            if row.server_id is not None and row.server_id != server.id:
-                return None  # a stale copy of a meeting that was re-created elsewhere
-            tenant = tenants.get(row.tenant_id)
-            return (tenant, row.meeting_id) if tenant else None
-        parsed = parse_backend_meeting_id(backend_id)
-        if parsed is None or parsed.meeting_id is None:
-            return None
-        tenant = tenants.get(parsed.tenant_id)
-        return (tenant, parsed.meeting_id) if tenant else None
+        return queued
 
     # --- the gateway's own hook on every backend -------------------------------------------
 
@@ -342,6 +338,19 @@ class HooksService:
                 await asyncio.sleep(self.settings.webhook_register_interval)
         finally:
             await self.leadership.release()
+
+
+def _tenant_meeting(server: Server, backend_id: str, row: Meeting | None) -> tuple[int, str] | None:
+    """(tenant id, tenant meetingID) of an event's meeting: from the meetings table when the
+    gateway knows the meeting, else read from the backend meetingID (not for hashed ones)."""
+    if row is not None:
+        if row.server_id is not None and row.server_id != server.id:
+            return None  # a stale copy of a meeting that was re-created elsewhere
+        return row.tenant_id, row.meeting_id
+    parsed = parse_backend_meeting_id(backend_id)
+    if parsed is None or parsed.meeting_id is None:
+        return None
+    return parsed.tenant_id, parsed.meeting_id
 
 
 def _hooks(body: str) -> Document:

@@ -11,14 +11,18 @@ from __future__ import annotations
 import builtins
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Row, delete, func, or_, select, update
 
 from bbbfleet.storage.database import Database
-from bbbfleet.storage.models import hook_deliveries, hooks
-from bbbfleet.storage.records import Delivery, Hook, NewDelivery
+from bbbfleet.storage.meetings import _one
+from bbbfleet.storage.models import hook_deliveries, hooks, meetings
+from bbbfleet.storage.records import Delivery, Hook, Meeting, NewDelivery
+
+# where an event goes: (tenant id, tenant meetingID, tenant-wide hooks allowed), None: dropped
+Located = tuple[int, str, bool]
 
 
 def _hook(row: Row[Any]) -> Hook:
@@ -48,6 +52,28 @@ def _delivery(row: Row[Any]) -> Delivery:
         row.next_attempt_ms,
         row.created_ms,
     )
+
+
+def _matching(tenant_id: int, meeting_id: str, tenant_wide: bool) -> Any:
+    scope = hooks.c.meeting_id == meeting_id
+    if tenant_wide:
+        scope = or_(scope, hooks.c.meeting_id.is_(None))
+    return select(hooks).where(hooks.c.tenant_id == tenant_id, scope).order_by(hooks.c.id)
+
+
+def _row(d: NewDelivery, now_ms: int) -> dict[str, Any]:
+    return {
+        "hook_id": d.hook_id,
+        "tenant_id": d.tenant_id,
+        "kind": d.kind,
+        "url": d.url,
+        "method": d.method,
+        "body": d.body,
+        "headers": json.dumps(d.headers, sort_keys=True),
+        "attempts": 0,
+        "next_attempt_ms": now_ms,
+        "created_ms": now_ms,
+    }
 
 
 class HookStore:
@@ -108,11 +134,32 @@ class HookStore:
         self, tenant_id: int, meeting_id: str, tenant_wide: bool
     ) -> builtins.list[Hook]:
         """The hooks an event of this meeting goes to (tenant-wide ones only when allowed)."""
-        scope = hooks.c.meeting_id == meeting_id
-        if tenant_wide:
-            scope = or_(scope, hooks.c.meeting_id.is_(None))
-        query = select(hooks).where(hooks.c.tenant_id == tenant_id, scope).order_by(hooks.c.id)
+        query = _matching(tenant_id, meeting_id, tenant_wide)
         return await self.db.read(lambda conn: [_hook(r) for r in conn.execute(query)])
+
+    async def route_event(
+        self,
+        backend_meeting_id: str,
+        locate: Callable[[Meeting | None], Located | None],
+        build: Callable[[Located, Sequence[Hook]], Sequence[NewDelivery]],
+        now_ms: int,
+    ) -> int | None:
+        """An event's whole ingress in one transaction (one round trip to PostgreSQL): the
+        meeting sent to BBB as ``backend_meeting_id`` (if the gateway still knows it) →
+        ``locate`` → the matching hooks → ``build`` → queued.  Returns how many deliveries were
+        queued, None when ``locate`` dropped the event."""
+
+        def transaction(conn: Connection) -> int | None:
+            located = locate(_one(conn, meetings.c.backend_meeting_id == backend_meeting_id))
+            if located is None:
+                return None
+            matched = [_hook(r) for r in conn.execute(_matching(*located))]
+            deliveries = build(located, matched) if matched else []
+            if deliveries:
+                conn.execute(hook_deliveries.insert(), [_row(d, now_ms) for d in deliveries])
+            return len(deliveries)
+
+        return await self.db.write(transaction)
 
     async def destroy(self, tenant_id: int, hook_id: str) -> bool:
         """Remove one of the tenant's hooks (and its queued deliveries); False if it has none
@@ -149,21 +196,7 @@ class HookStore:
         """Queue callbacks, due at once; returns how many."""
         if not deliveries:
             return 0
-        rows = [
-            {
-                "hook_id": d.hook_id,
-                "tenant_id": d.tenant_id,
-                "kind": d.kind,
-                "url": d.url,
-                "method": d.method,
-                "body": d.body,
-                "headers": json.dumps(d.headers, sort_keys=True),
-                "attempts": 0,
-                "next_attempt_ms": now_ms,
-                "created_ms": now_ms,
-            }
-            for d in deliveries
-        ]
+        rows = [_row(d, now_ms) for d in deliveries]
         await self.db.write(lambda conn: conn.execute(hook_deliveries.insert(), rows))
         return len(rows)
 
@@ -200,6 +233,22 @@ class HookStore:
         )
         row = await self.db.read(lambda conn: conn.execute(query).first())
         return None if row is None else _delivery(row)
+
+    async def delivered_then_head(self, delivery_id: int, hook_pk: int) -> Delivery | None:
+        """Take a delivered event off its hook's queue and return the hook's next one (one
+        transaction)."""
+
+        def transaction(conn: Connection) -> Delivery | None:
+            conn.execute(delete(hook_deliveries).where(hook_deliveries.c.id == delivery_id))
+            row = conn.execute(
+                select(hook_deliveries)
+                .where(hook_deliveries.c.hook_id == hook_pk)
+                .order_by(hook_deliveries.c.id)
+                .limit(1)
+            ).first()
+            return None if row is None else _delivery(row)
+
+        return await self.db.write(transaction)
 
     async def delivered(self, delivery_id: int) -> None:
         await self.db.write(

@@ -165,32 +165,36 @@ class Deliverer:
     async def _work(self, key: int, delivery: Delivery | None) -> None:
         """Send a queue's head; for a hook, go on with its next event while they are due."""
         while delivery is not None:
-            delivered = await self._attempt(delivery)
-            if not delivered or delivery.hook_id is None:
+            delivered, following = await self._attempt(delivery)
+            if not delivered or following is None:
                 return
-            delivery = await self.store.hooks.head(delivery.hook_id)
-            if delivery is not None and delivery.next_attempt_ms > self.clock():
+            delivery = following
+            if delivery.next_attempt_ms > self.clock():
                 return
 
-    async def _attempt(self, delivery: Delivery) -> bool:
+    async def _attempt(self, delivery: Delivery) -> tuple[bool, Delivery | None]:
+        """Send one delivery; returns whether it was delivered and, for a hook's event that was,
+        the hook's next queued event."""
         tenants = {t.id: t for t in (await self.directory.get()).tenants}
         tenant = tenants.get(delivery.tenant_id)
         if tenant is None:  # removed meanwhile (its rows go with it; this is a late copy)
             await self.store.hooks.delivered(delivery.id)
-            return True
+            return True, None
         async with self._semaphore:
             status, error = await self._send(delivery, tenant)
         accepted = event_delivered if delivery.kind == EVENT else relay_delivered
         if status is not None and accepted(status):
-            await self.store.hooks.delivered(delivery.id)
             self.delivered += 1
-            return True
+            if delivery.hook_id is None:
+                await self.store.hooks.delivered(delivery.id)
+                return True, None
+            return True, await self.store.hooks.delivered_then_head(delivery.id, delivery.hook_id)
         self.failed_attempts += 1
         intervals = self.settings.webhook_retry_intervals
         attempts = delivery.attempts + 1
         if attempts > len(intervals):
             await self._give_up(delivery, error)
-            return False
+            return False, None
         log.info(
             "callback %s to %s failed (%s), attempt %d; retrying in %d ms",
             delivery.kind,
@@ -202,7 +206,7 @@ class Deliverer:
         await self.store.hooks.retry_later(
             delivery.id, attempts, self.clock() + intervals[attempts - 1], error
         )
-        return False
+        return False, None
 
     async def _give_up(self, delivery: Delivery, error: str) -> None:
         if delivery.hook_id is not None:

@@ -19,6 +19,8 @@ from bbbfleet.gateway.callbacks import original_callback_url
 from tests.gateway.conftest import ALPHA_SECRET, Gateway, q, start_gateway, stop_gateway
 from tests.gateway.receiver import Receiver
 
+pytestmark = pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
+
 FAST = {
     "webhook_allow_private_targets": True,
     "webhook_retry_intervals": [50, 100, 200],
