@@ -57,8 +57,12 @@ RELAY_PATH = "/bigbluebutton/fleet/callback"
 # meta_endCallbackUrl and meta_endcallbackurl are the same)
 END_CALLBACK = "endcallbackurl"
 RECORDING_READY = "bbb-recording-ready-url"
+# BBB 3.0's post_publish_recording_ready_callback.rb falls back to these two (Canvas uses the
+# latter) when bbb-recording-ready-url is absent
+RECORDING_READY_FALLBACKS = ("bn-recording-ready-url", "canvas-recording-ready-url")
+RECORDING_READY_KINDS = (RECORDING_READY, *RECORDING_READY_FALLBACKS)
 ANALYTICS = "analytics-callback-url"
-RELAYED_META = (END_CALLBACK, RECORDING_READY, ANALYTICS)
+RELAYED_META = (END_CALLBACK, *RECORDING_READY_KINDS, ANALYTICS)
 MEETING_ENDED = "meetingendedurl"  # the tenant's meetingEndedURL (a create parameter, not meta)
 
 
@@ -277,7 +281,7 @@ class EndCallbacks:
             delivery = NewDelivery(
                 None, tenant.id, "endCallbackUrl", _with_marks(target.url, marks), "GET"
             )
-        elif target.kind == RECORDING_READY:
+        elif target.kind in RECORDING_READY_KINDS:
             relayed = await self._recording_ready(request, target, server, tenant)
             if relayed is None:
                 return Response(status_code=401)
@@ -309,12 +313,13 @@ class EndCallbacks:
             {"meeting_id": target.meeting_id, "record_id": claims.get("record_id")},
             jwt_secret_first(tenant),
             algorithm="HS256",
+            headers={"typ": None},  # ruby-jwt's header is {"alg":"HS256"} only
         )
         form = "signed_parameters=" + encode_component(signed)
         return NewDelivery(
             None,
             tenant.id,
-            "bbb-recording-ready-url",
+            target.kind,
             target.url,
             "POST",
             form.encode(),

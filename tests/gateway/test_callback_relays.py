@@ -124,6 +124,7 @@ async def test_recording_ready_resigned_for_the_tenant(gw: Gateway, receiver: Re
     assert got.method == "POST"
     claims = jwt.decode(got.form["signed_parameters"], ALPHA_SECRET, algorithms=["HS256"])
     assert claims == {"meeting_id": "room-1", "record_id": record_id}
+    assert jwt.get_unverified_header(got.form["signed_parameters"]) == {"alg": "HS256"}
     # a token not signed by the hosting server is refused and not relayed
     forged = jwt.encode({"meeting_id": "x", "record_id": "y"}, "wrong-secret")
     assert (await gw.http.post(url, data={"signed_parameters": forged})).status_code == 401
@@ -187,3 +188,28 @@ async def test_analytics_relayed(gw: Gateway, receiver: Receiver) -> None:
     assert sim.url.split("/bigbluebutton")[0] not in got.body.decode()
     unsigned = await gw.http.post(meta["analytics-callback-url"], content=json.dumps(payload))
     assert unsigned.status_code == 401
+
+
+async def test_canvas_recording_ready_url_relayed(gw: Gateway, receiver: Receiver) -> None:
+    """BBB falls back to meta_bn-recording-ready-url and meta_canvas-recording-ready-url (Canvas
+    LMS sends the latter); both are relayed like bbb-recording-ready-url."""
+    query = q(
+        name="Room",
+        meetingID="canvas-1",
+        **{"meta_canvas-recording-ready-url": f"{receiver.base}/canvas"},
+    )
+    assert "SUCCESS" in (await gw.get(gw.alpha("create", query))).text
+    meeting = await gw.store.meetings.get((await gw.store.tenants.get("alpha")).id, "canvas-1")
+    assert meeting is not None
+    sim_index = sorted(s.id for s in await gw.store.servers.list()).index(meeting.server_id)
+    sim = gw.fleet.servers[sim_index]
+    direct = await gw.get(
+        gw.direct(sim_index, "getMeetingInfo", q(meetingID=meeting.backend_meeting_id))
+    )
+    relay = unescape(direct.text.split("<canvas-recording-ready-url>")[1].split("<")[0])
+    assert original_callback_url(relay, gw.url) == f"{receiver.base}/canvas"
+    token = jwt.encode({"meeting_id": meeting.backend_meeting_id, "record_id": "r-9"}, sim.secret)
+    assert (await gw.http.post(relay, data={"signed_parameters": token})).status_code == 200
+    [got] = await receiver.wait_for("/canvas", 1)
+    claims = jwt.decode(got.form["signed_parameters"], ALPHA_SECRET, algorithms=["HS256"])
+    assert claims == {"meeting_id": "canvas-1", "record_id": "r-9"}
