@@ -184,6 +184,13 @@ class Settings(BaseSettings):
             return [int(v) for v in value.split(",") if v.strip()]
         return value
 
+    @field_validator("webhook_retry_intervals")
+    @classmethod
+    def _intervals_not_negative(cls, value: list[int]) -> list[int]:
+        if any(v < 0 for v in value):
+            raise ValueError("intervals are milliseconds, 0 or more")
+        return value
+
     @field_validator("checksum_algorithms")
     @classmethod
     def _known_algorithms(cls, value: list[str]) -> list[str]:

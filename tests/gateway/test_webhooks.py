@@ -141,6 +141,20 @@ async def test_tenants_see_only_their_hooks(gw: Gateway, receiver: Receiver) -> 
     )
     assert alpha_hook in await hooks(gw, "alpha", "hooks/list", meetingID="room")
     assert alpha_hook not in await hooks(gw, "alpha", "hooks/list", meetingID="other")
+    # every way of naming the tenant works: path prefix, host name
+    listed = hooks_url(gw, "beta", "hooks/list").replace(
+        "/bigbluebutton/", "/t/beta/bigbluebutton/"
+    )
+    assert beta_hook in (await gw.http.get(listed)).text
+    by_host = await gw.http.get(
+        hooks_url(gw, "beta", "hooks/list"), headers={"Host": "bbb.beta.example"}
+    )
+    assert beta_hook in by_host.text and alpha_hook not in by_host.text
+    # alpha's secret on beta's path is no one's
+    wrong = hooks_url(gw, "alpha", "hooks/list").replace(
+        "/bigbluebutton/", "/t/beta/bigbluebutton/"
+    )
+    assert (await gw.http.get(wrong)).text == example("hooks-checksumError.xml")
 
 
 async def test_meeting_id_required_unless_allowed(gw: Gateway, receiver: Receiver) -> None:
