@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import Response
 
 from bbbfleet.fleet.poller import Leadership
 from bbbfleet.gateway.answers import Answer, Document
@@ -103,7 +103,8 @@ class HooksService:
     # --- the tenants' hooks API ------------------------------------------------------------
 
     async def ping(self, _request: Request) -> Response:
-        return PlainTextResponse(HOOKS_PING_TEXT, media_type=None)
+        # bbb-webhooks writes the text without a Content-Type
+        return Response(HOOKS_PING_TEXT)
 
     async def api(self, request: Request, call: str) -> Answer:
         """``hooks/create|list|destroy`` from a tenant (after method checks)."""
