@@ -24,7 +24,7 @@ import functools
 import logging
 import time
 from collections.abc import Callable
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import aiohttp
 from yarl import URL
@@ -39,9 +39,12 @@ from bbbfleet.protocol.webhooks import (
 )
 from bbbfleet.settings import Settings
 from bbbfleet.storage.repository import Delivery, Store, Tenant
+from bbbfleet.webhooks.targets import PublicResolver, callback_url_problem
 
 log = logging.getLogger(__name__)
 DELIVERY_LOCK = 7_203_117
+MAX_REDIRECTS = 10
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
 EVENT = "event"
 
 
@@ -87,8 +90,12 @@ class Deliverer:
 
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
+            private = self.settings.webhook_allow_private_targets
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self.settings.webhook_concurrency),
+                connector=aiohttp.TCPConnector(
+                    limit=self.settings.webhook_concurrency,
+                    resolver=None if private else PublicResolver(),
+                ),
                 timeout=aiohttp.ClientTimeout(total=self.settings.webhook_timeout),
             )
         return self._session
@@ -255,21 +262,42 @@ class Deliverer:
                 delivery.method,
             )
         try:
+            async with asyncio.timeout(self.settings.webhook_timeout):
+                return await self._request(method, url, data, headers)
+        except TimeoutError:
+            return None, "timed out"
+        except (aiohttp.ClientError, ValueError, OSError) as exc:
+            return None, repr(exc)
+
+    async def _request(
+        self, method: str, url: str, data: bytes, headers: dict[str, str]
+    ) -> tuple[int | None, str]:
+        """One request, following up to 10 redirects itself (as bbb-webhooks' node-fetch does),
+        so that every redirect target is checked like a callback URL.  The first URL is checked
+        too: relayed callback URLs come from create parameters, which nothing checked before."""
+        problem = callback_url_problem(url, self.settings.webhook_allow_private_targets)
+        if problem is not None:
+            return None, f"refused URL ({problem})"
+        for _hop in range(MAX_REDIRECTS + 1):
             # sent as given when it is a clean URL (the receiver checks the checksum over it);
             # otherwise percent-encoded as a URL library would (BBB's URIBuilder does)
             clean = url.isascii() and not any(ch.isspace() or ch in '"<>\\^`{|}' for ch in url)
-            target = URL(url, encoded=clean)
             async with self._http().request(
                 method,
-                target,
+                URL(url, encoded=clean),
                 data=data if method != "GET" else None,
                 headers=headers,
-                allow_redirects=True,
-                max_redirects=10,
+                allow_redirects=False,
             ) as response:
                 await response.read()
-                return response.status, f"HTTP {response.status}"
-        except TimeoutError:
-            return None, "timed out"
-        except (aiohttp.ClientError, ValueError) as exc:
-            return None, repr(exc)
+                location = response.headers.get("Location")
+                if response.status not in REDIRECTS or not location:
+                    return response.status, f"HTTP {response.status}"
+            url = urljoin(url, location)
+            problem = callback_url_problem(url, self.settings.webhook_allow_private_targets)
+            if problem is not None:
+                return None, f"redirected to a refused URL ({problem})"
+            if response.status == 303 or (response.status in (301, 302) and method == "POST"):
+                method, data = "GET", b""
+                headers = {k: v for k, v in headers.items() if k.lower() != "content-type"}
+        return None, "too many redirects"

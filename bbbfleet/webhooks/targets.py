@@ -1,17 +1,22 @@
-"""Which callback URLs a tenant may register (pure).
+"""Which callback URLs a tenant may register, and which addresses callbacks may reach.
 
 A multi-tenant gateway must not let a tenant make it POST into the operator's own network, so by
 default a callback URL must be an absolute ``http``/``https`` URL with a host name or a public IP
 address, without user name or password.  Literal loopback, private, link-local, multicast,
 reserved and unspecified addresses and ``localhost`` names are refused unless the platform allows
-private targets.  Host names are not resolved here (a name pointing to a private address is the
-operator's DNS, not the tenant's choice).
+private targets.  Host names are not resolved at registration; when callbacks are sent,
+``PublicResolver`` connects only to public addresses and every redirect target is checked again
+with ``callback_url_problem``.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import socket
 from urllib.parse import urlsplit
+
+from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.resolver import DefaultResolver
 
 MAX_CALLBACK_URL = 2048
 
@@ -49,3 +54,32 @@ def callback_url_problem(url: str, allow_private: bool = False) -> str | None:
     if not address.is_global or address.is_multicast:
         return "is not a public address"
     return None
+
+
+def is_public(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+class PublicResolver(AbstractResolver):
+    """A resolver for callbacks that only hands out public addresses, so a host name that
+    resolves (now, or after a DNS change) to a private address is not reached either."""
+
+    def __init__(self) -> None:
+        self._inner = DefaultResolver()
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        public = [r for r in await self._inner.resolve(host, port, family) if is_public(r["host"])]
+        if not public:
+            raise OSError(f"{host} resolves to no public address")
+        return public
+
+    async def close(self) -> None:
+        await self._inner.close()

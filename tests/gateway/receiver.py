@@ -41,6 +41,7 @@ class Receiver:
     delay: Callable[[str], float] = lambda _path: 0.0
     received: list[Received] = field(default_factory=list)
     attempts: dict[str, int] = field(default_factory=dict)
+    redirects: dict[str, tuple[int, str]] = field(default_factory=dict)  # path -> status, Location
     attempt_times: dict[str, list[float]] = field(default_factory=dict)
     _runner: web.AppRunner | None = None
 
@@ -60,6 +61,9 @@ class Receiver:
         wait = self.delay(path)
         if wait:
             await asyncio.sleep(wait)
+        if path in self.redirects:
+            status, location = self.redirects[path]
+            return web.Response(status=status, headers={"Location": location})
         code = self.status(path, n)
         if 200 <= code < 300 or code in (401, 404, 410):
             self.received.append(

@@ -571,3 +571,42 @@ async def test_auth2_bearer_from_a_backend(gw: Gateway, receiver: Receiver) -> N
         )
         assert response.status_code == status
     await receiver.wait_for("/h", 1)
+
+
+# --- where callbacks may go ---------------------------------------------------------------------
+
+
+async def test_redirects_followed_like_node_fetch(gw: Gateway, receiver: Receiver) -> None:
+    alpha = await tenant_id(gw, "alpha")
+    receiver.redirects["/moved"] = (307, "/new-home")
+    receiver.redirects["/see-other"] = (302, f"{receiver.base}/landing")
+    await create_hook(gw, "alpha", f"{receiver.base}/moved", meetingID="room")
+    await create_hook(gw, "alpha", f"{receiver.base}/see-other", meetingID="room")
+    await send_events(gw, 0, [joined(f"bf{alpha}-room")])
+    [kept] = await receiver.wait_for("/new-home", 1)
+    assert kept.method == "POST" and "event" in kept.form  # 307 keeps method and body
+    [landed] = await receiver.wait_for("/landing", 1)
+    assert landed.method == "GET" and landed.body == b""  # 302 after a POST becomes a GET
+
+
+async def test_private_targets_never_reached(database_url: str, receiver: Receiver) -> None:
+    """With private targets refused, neither a hook that points at one (registered before the
+    setting changed) nor a relayed meta_endCallbackUrl reaches the loopback receiver."""
+    settings = {**FAST, "webhook_allow_private_targets": False}
+    gw = await start_gateway(database_url, **settings)
+    try:
+        alpha = await tenant_id(gw, "alpha")
+        await gw.store.hooks.create(alpha, f"{receiver.base}/h", "room", None, False, 0)
+        await send_events(gw, 0, [joined(f"bf{alpha}-room")])
+        create = q(name="Room", meetingID="room", meta_endCallbackUrl=f"{receiver.base}/end")
+        assert "SUCCESS" in (await gw.get(gw.alpha("create", create))).text
+        assert "SUCCESS" in (await gw.get(gw.alpha("end", q(meetingID="room")))).text
+        for _ in range(150):  # 4 attempts each, then the hook is removed and the relay dropped
+            if await gw.store.hooks.pending() == 0:
+                break
+            await asyncio.sleep(0.02)
+        assert await gw.store.hooks.pending() == 0
+        assert receiver.attempts == {}
+        assert await gw.store.hooks.list(alpha) == []
+    finally:
+        await stop_gateway(gw)

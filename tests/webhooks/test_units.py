@@ -16,7 +16,7 @@ from bbbfleet.protocol.params import ApiParams, RawQuery
 from bbbfleet.protocol.xml import escape
 from bbbfleet.storage.repository import Server
 from bbbfleet.webhooks.mapping import ParsedMeetingId, parse_backend_meeting_id
-from bbbfleet.webhooks.targets import callback_url_problem
+from bbbfleet.webhooks.targets import PublicResolver, callback_url_problem, is_public
 
 PUBLIC = "https://gw.example.org"
 
@@ -124,3 +124,30 @@ def test_relay_query_replaces_every_spelling_once() -> None:
     assert meta["other"] == "https://keep"
     assert "other" not in out.encode().split("meta_other")[0]  # the duplicate is gone
     assert out.names().count("meta_ENDCALLBACKURL") == 0
+
+
+@pytest.mark.parametrize(
+    ("address", "public"),
+    [
+        ("8.8.8.8", True),
+        ("2001:4860:4860::8888", True),
+        ("127.0.0.1", False),
+        ("10.0.0.1", False),
+        ("::1", False),
+        ("::ffff:10.0.0.1", False),
+        ("fe80::1%eth0", False),
+        ("224.0.0.1", False),
+        ("nonsense", False),
+    ],
+)
+def test_is_public(address: str, public: bool) -> None:
+    assert is_public(address) is public
+
+
+async def test_public_resolver_refuses_local_names() -> None:
+    resolver = PublicResolver()
+    try:
+        with pytest.raises(OSError, match="no public address"):
+            await resolver.resolve("localhost", 80)
+    finally:
+        await resolver.close()
