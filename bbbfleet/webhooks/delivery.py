@@ -141,13 +141,16 @@ class Deliverer:
 
     async def dispatch_once(self) -> int:
         """Start work on every due queue head not already in flight; returns how many."""
-        busy_hooks = [key for key in self._busy if key > 0]
+        # what was in flight when the query started: such a task may finish (and delete its
+        # delivery) while the query runs, and the answer may still list what it deleted
+        busy_before = set(self._busy)
+        busy_hooks = [key for key in busy_before if key > 0]
         limit = self.settings.webhook_concurrency * 2
         due = await self.store.hooks.due(self.clock(), busy_hooks, limit)
         started = 0
         for delivery in due:
             key = delivery.hook_id if delivery.hook_id is not None else -delivery.id
-            if key in self._busy:
+            if key in self._busy or key in busy_before:
                 continue
             task = asyncio.create_task(self._work(key, delivery))
             self._busy[key] = task
@@ -275,16 +278,18 @@ class Deliverer:
         """One request, following up to 10 redirects itself (as bbb-webhooks' node-fetch does),
         so that every redirect target is checked like a callback URL.  The first URL is checked
         too: relayed callback URLs come from create parameters, which nothing checked before."""
-        problem = callback_url_problem(url, self.settings.webhook_allow_private_targets)
-        if problem is not None:
-            return None, f"refused URL ({problem})"
-        for _hop in range(MAX_REDIRECTS + 1):
+        allow_private = self.settings.webhook_allow_private_targets
+        for hop in range(MAX_REDIRECTS + 1):
             # sent as given when it is a clean URL (the receiver checks the checksum over it);
             # otherwise percent-encoded as a URL library would (BBB's URIBuilder does)
             clean = url.isascii() and not any(ch.isspace() or ch in '"<>\\^`{|}' for ch in url)
+            target = URL(url, encoded=clean)
+            problem = callback_url_problem(str(target), allow_private)
+            if problem is not None:
+                return None, f"{'redirected to a ' if hop else ''}refused URL ({problem})"
             async with self._http().request(
                 method,
-                URL(url, encoded=clean),
+                target,
                 data=data if method != "GET" else None,
                 headers=headers,
                 allow_redirects=False,
@@ -293,10 +298,7 @@ class Deliverer:
                 location = response.headers.get("Location")
                 if response.status not in REDIRECTS or not location:
                     return response.status, f"HTTP {response.status}"
-            url = urljoin(url, location)
-            problem = callback_url_problem(url, self.settings.webhook_allow_private_targets)
-            if problem is not None:
-                return None, f"redirected to a refused URL ({problem})"
+            url = urljoin(str(target), location)
             if response.status == 303 or (response.status in (301, 302) and method == "POST"):
                 method, data = "GET", b""
                 headers = {k: v for k, v in headers.items() if k.lower() != "content-type"}

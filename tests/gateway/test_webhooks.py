@@ -169,7 +169,7 @@ async def test_meeting_id_required_unless_allowed(gw: Gateway, receiver: Receive
 
 
 async def test_private_callback_urls_refused_by_default(database_url: str) -> None:
-    gw = await start_gateway(database_url, webhooks=False)
+    gw = await start_gateway(database_url, webhooks=False, webhook_allow_private_targets=False)
     try:
         for url in ("http://127.0.0.1:9/x", "http://169.254.169.254/", "ftp://lms.example.com/"):
             text = await hooks(gw, "alpha", "hooks/create", callbackURL=url, meetingID="m")
