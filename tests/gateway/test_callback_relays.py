@@ -6,6 +6,7 @@ BBB 3.0's post_publish and post_events scripts send them."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
@@ -15,7 +16,7 @@ from html import unescape
 import jwt
 import pytest
 
-from bbbfleet.gateway.callbacks import original_callback_url
+from bbbfleet.gateway.callbacks import RelayTarget, original_callback_url, relay_url
 from tests.gateway.conftest import ALPHA_SECRET, Gateway, q, start_gateway, stop_gateway
 from tests.gateway.receiver import Receiver
 
@@ -213,3 +214,32 @@ async def test_canvas_recording_ready_url_relayed(gw: Gateway, receiver: Receive
     [got] = await receiver.wait_for("/canvas", 1)
     claims = jwt.decode(got.form["signed_parameters"], ALPHA_SECRET, algorithms=["HS256"])
     assert claims == {"meeting_id": "canvas-1", "record_id": "r-9"}
+
+
+async def test_stale_copy_end_callback_not_relayed(gw: Gateway, receiver: Receiver) -> None:
+    """An end callback from a copy of the meeting on a server it was moved away from does not
+    tell the tenant that its (running) meeting ended."""
+    await create(gw, receiver)
+    alpha = (await gw.store.tenants.get("alpha")).id
+    meeting = await gw.store.meetings.get(alpha, "room-1")
+    assert meeting is not None
+    other = next(s for s in await gw.store.servers.list() if s.id != meeting.server_id)
+    stale = relay_url(
+        gw.url,
+        RelayTarget("endcallbackurl", other.id, alpha, "room-1", f"{receiver.base}/end"),
+        other.secret,
+    )
+    response = await gw.http.get(stale + "?recordingmarks=false")
+    assert response.status_code == 200
+    await asyncio.sleep(0.3)
+    assert receiver.on("/end") == []
+    # the current server's callback is relayed
+    current = next(s for s in await gw.store.servers.list() if s.id == meeting.server_id)
+    fresh = relay_url(
+        gw.url,
+        RelayTarget("endcallbackurl", current.id, alpha, "room-1", f"{receiver.base}/end"),
+        current.secret,
+    )
+    assert (await gw.http.get(fresh + "?recordingmarks=true")).status_code == 200
+    [got] = await receiver.wait_for("/end", 1)
+    assert got.query == "recordingmarks=true"
