@@ -61,7 +61,7 @@ from bbbfleet.webhooks.targets import callback_url_problem
 
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/bigbluebutton/fleet/events"
-REGISTRAR_LOCK = 7_203_118
+REGISTRAR_LOCK = 7_203_132
 
 
 def ingress_token(server: Server) -> str:

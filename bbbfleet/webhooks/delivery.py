@@ -42,7 +42,7 @@ from bbbfleet.storage.repository import Delivery, Store, Tenant
 from bbbfleet.webhooks.targets import PublicResolver, callback_url_problem
 
 log = logging.getLogger(__name__)
-DELIVERY_LOCK = 7_203_117
+DELIVERY_LOCK = 7_203_131  # 7_203_115-118: placement, poller, recordings (main)
 MAX_REDIRECTS = 10
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 EVENT = "event"
