@@ -30,6 +30,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench $(ARGS)
 	$(BIN)/python -m bench.fleet $(FLEET_ARGS)
 	$(BIN)/python -m bench.webhooks $(HOOKS_ARGS)
+	$(BIN)/python -m bench.recordings $(RECORDINGS_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check bbbfleet tests bench

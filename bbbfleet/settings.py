@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = 32 * 1024 * 1024
     """Largest accepted request body (create with embedded presentations); larger → FAILED."""
 
+    max_text_track_bytes: Annotated[int, Field(ge=1)] = 8 * 1024 * 1024
+    """Largest putRecordingTextTrack upload (the whole multipart body) the gateway passes on to
+    the recording's server; larger → FAILED ``requestTooLarge``."""
+
     tenant_by_secret: bool = True
     """Recognise the tenant by the secret alone when neither path prefix nor Host header names
     one (fine for a handful of tenants; every tenant secret is tried)."""
@@ -107,6 +111,19 @@ class Settings(BaseSettings):
     ended_grace_seconds: Annotated[float, Field(ge=0)] = 30.0
     """A meeting missing from its server's poll is forgotten only when it is older than this
     (so a create still in flight is never mistaken for an ended meeting)."""
+
+    recordings_poll_interval: Annotated[float, Field(gt=0)] = 60.0
+    """Seconds between two passes of the recording index over every server's getRecordings
+    (runs where the poller runs; with PostgreSQL one process at a time)."""
+
+    recordings_page_size: Annotated[int, Field(ge=0, le=100)] = 100
+    """Recordings per getRecordings request of an index pass (BBB's maximum is 100).  bbb-web
+    reads every metadata.xml of the server for each request, paged or not: with thousands of
+    recordings per server, 0 (the whole list in one request) costs the server least."""
+
+    allow_fetch_all_recordings: bool = True
+    """BBB's ``allowFetchAllRecordings``: when false, a getRecordings without meetingID,
+    recordID or limit answers ``noRecordings`` instead of listing all the tenant's recordings."""
 
     welcome_text: str | None = None
     """Platform default welcome message for creates that set none (a tenant's own text wins;
@@ -163,6 +180,36 @@ class Settings(BaseSettings):
 
     webhook_max_hooks: Annotated[int, Field(ge=1)] = 1000
     """Hooks one tenant may have."""
+    recordings_dir: Path = Path("recordings")
+    """Central recording storage: imported recordings live in ``<recordings_dir>/<recordID>/``,
+    received archives wait in ``.incoming/`` and are unpacked in ``.tmp/`` (keep all on one
+    filesystem).  Every gateway process of a scale-out setup must see the same directory."""
+
+    recording_archive_max_bytes: Annotated[int, Field(ge=0)] = 4 * 1024**3
+    """Largest recording archive a server may push (bytes); larger → FAILED archiveTooLarge.
+    Also bounds the unpacked size of an archive (×4, for gzip'ed ones)."""
+
+    recording_archive_max_members: Annotated[int, Field(ge=1)] = 100_000
+    """Most entries a recording archive may have."""
+
+    recording_import_attempts: Annotated[int, Field(ge=1, le=100)] = 8
+    """Attempts to store a received archive before its import is marked failed."""
+
+    recording_import_backoff_seconds: Annotated[float, Field(gt=0)] = 30.0
+    """Delay before the first retry of a failed import; it doubles after each attempt (at most
+    one hour)."""
+
+    recording_worker: bool = True
+    """Run the recording worker (import retries, retention) in this process; with PostgreSQL
+    only one process runs it at a time."""
+
+    recording_worker_interval: Annotated[float, Field(gt=0)] = 15.0
+    """Seconds between the recording worker's rounds."""
+
+    playback_player_dir: Path | None = None
+    """Directory holding BBB's playback player (bbb-playback's build: ``index.html`` and
+    ``static/``), served at ``/playback/presentation/2.3/``.  Unset: a minimal built-in page that
+    lists the recording's media."""
 
     auto_migrate: bool = True
     """Upgrade the database schema when ``bbbfleet serve`` starts."""

@@ -6,6 +6,8 @@ import click
 
 from bbbfleet import __version__
 from bbbfleet.cli.db import db
+from bbbfleet.cli.recording_storage import STORAGE_COMMANDS
+from bbbfleet.cli.recordings import recording
 from bbbfleet.cli.run import demo, serve, sim
 from bbbfleet.cli.servers import server
 from bbbfleet.cli.status import status
@@ -28,5 +30,7 @@ def main(ctx: click.Context, config: str | None) -> None:
     ctx.obj = {"config": config}
 
 
-for command in (serve, sim, demo, status, server, tenant, db):
+for command in (serve, sim, demo, status, server, tenant, recording, db):
     main.add_command(command)
+for command in STORAGE_COMMANDS:  # central storage: imports, import, delete
+    recording.add_command(command)

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import secrets as random_secrets
+import shutil
 from pathlib import Path
 from urllib.parse import quote
 
@@ -16,6 +17,7 @@ from bbbfleet.cli.context import settings_from
 from bbbfleet.gateway.app import create_app
 from bbbfleet.gateway.http_server import server_config
 from bbbfleet.protocol.checksum import sign_query
+from bbbfleet.protocol.recording_push import PUSH_PATH
 from bbbfleet.settings import Settings
 from bbbfleet.storage import database
 from bbbfleet.storage.repository import Store
@@ -65,7 +67,24 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="Listen address.")
 @click.option("--secret", help="One secret for all servers (default: sim-secret-<n>).")
-def sim(count: int, base_port: int, host: str, secret: str | None) -> None:
+@click.option(
+    "--post-publish-url",
+    help="Push each published recording to this gateway push URL "
+    "(e.g. http://127.0.0.1:8000/bigbluebutton/fleet/recordings/push); servers push as sim-<n>.",
+)
+@click.option(
+    "--delete-after-import",
+    is_flag=True,
+    help="With --post-publish-url: delete a recording's files once the gateway confirms the import.",
+)
+def sim(
+    count: int,
+    base_port: int,
+    host: str,
+    secret: str | None,
+    post_publish_url: str | None,
+    delete_after_import: bool,
+) -> None:
     """Run simulated BBB servers (for tests, benchmarks and trying bbbfleet out)."""
     from bbbfleet.simulator import run_simulated_fleet
 
@@ -76,7 +95,15 @@ def sim(count: int, base_port: int, host: str, secret: str | None) -> None:
             f"secret {secret or f'sim-secret-{index}'}"
         )
     click.echo(f"fleet control: http://{host}:{base_port - 1}/_fleet/servers")
-    run_simulated_fleet(count, base_port, host, secret, base_port - 1)
+    run_simulated_fleet(
+        count,
+        base_port,
+        host,
+        secret,
+        base_port - 1,
+        post_publish_url=post_publish_url,
+        delete_after_import=delete_after_import,
+    )
 
 
 @click.command()
@@ -108,12 +135,22 @@ async def _demo(port: int, secret: str, sim_base_port: int, database_path: Path)
     from bbbfleet.simulator import SimulatedFleet
 
     database_path.unlink(missing_ok=True)
+    recordings = database_path.with_name(f"{database_path.stem}-recordings")
+    shutil.rmtree(recordings, ignore_errors=True)
     settings = Settings(
         database_url=f"sqlite:///{database_path}",
         public_url=f"http://127.0.0.1:{port}",
         port=port,
+        recordings_dir=recordings,
     )
-    fleet = SimulatedFleet(3, sim_base_port)
+    # the simulated servers push each published recording to the gateway, which stores it
+    # centrally and plays it back itself (docs/recording-storage.md)
+    fleet = SimulatedFleet(
+        3,
+        sim_base_port,
+        post_publish_url=f"{settings.public_url}{PUSH_PATH}",
+        delete_after_import=True,
+    )
     await fleet.start()
     try:
         store = Store.open(settings.database_url)
@@ -141,3 +178,7 @@ def _print_demo_banner(public_url: str, secret: str) -> None:
     click.echo(f"Secret:  {secret}")
     click.echo(f"Example, create a meeting: {create}")
     click.echo(f"Then join it:              {join}")
+    click.echo(
+        "Recorded meetings (record=true) are pushed to the gateway once published and play from "
+        f"it: {public_url}/playback/presentation/2.3/<recordID>"
+    )

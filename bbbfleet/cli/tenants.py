@@ -121,6 +121,17 @@ def _or_default(value: object) -> str:
     help="Reserve a room's recent peak when maxParticipants is missing.",
 )
 @click.option(
+    "--recording-retention-days",
+    type=click.IntRange(min=1),
+    help="Delete the tenant's centrally stored recordings this many days after they started "
+    "(on their server too, if it still has them).",
+)
+@click.option(
+    "--keep-recordings",
+    is_flag=True,
+    help="Turn recording retention off: keep central recordings forever (the default).",
+)
+@click.option(
     "--platform-defaults",
     is_flag=True,
     help="Clear seats, minutes and prediction back to the platform settings.",
@@ -150,14 +161,19 @@ def set_(
     no_pool: bool,
     tags: str | None,
     predict: bool | None,
+    recording_retention_days: int | None,
+    keep_recordings: bool,
     platform_defaults: bool,
     allow_tenant_hooks: bool | None,
     hook_checksum_version: str | None,
     hook_personal_data: str | None,
 ) -> None:
-    """Set a tenant's capacity reservation defaults, pool, server tags and webhook settings."""
+    """Set a tenant's capacity reservation defaults, pool, server tags, recording retention and
+    webhook settings."""
     if pool is not None and no_pool:
         raise click.UsageError("use either --pool N or --no-pool")
+    if recording_retention_days is not None and keep_recordings:
+        raise click.UsageError("use either --recording-retention-days N or --keep-recordings")
     values: dict[str, object] = {}
     if platform_defaults:
         values.update(default_participants=None, default_duration_minutes=None, predict_size=None)
@@ -181,6 +197,8 @@ def set_(
         values["hook_personal_data"] = (
             None if hook_personal_data == "default" else hook_personal_data
         )
+    if recording_retention_days is not None or keep_recordings:
+        values["recording_retention_days"] = recording_retention_days
     if not values:
         raise click.UsageError("nothing to set; see 'bbbfleet tenant set --help'")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterable
 from typing import Any
 from xml.etree.ElementTree import Element
 
@@ -71,13 +72,14 @@ class BackendClient:
         call: str,
         query: RawQuery,
         *,
-        body: bytes | None = None,
+        body: bytes | AsyncIterable[bytes] | None = None,
         content_type: str | None = None,
         timeout: float | None = None,
         signed: bool = True,
         headers: dict[str, str] | None = None,
+        post: bool = False,
     ) -> str:
-        """GET (or POST when there is a body) a signed API call; return the response text.
+        """GET (or POST when there is a body, or ``post``) a signed API call; return the text.
         Calls BBB does not checksum (the session-token calls) go ``signed=False``.
 
         Raises BackendUnavailable, or BackendInvalidAnswer for an HTTP error status."""
@@ -92,10 +94,11 @@ class BackendClient:
             options["timeout"] = aiohttp.ClientTimeout(total=timeout)
         try:
             extra = dict(headers or {})
-            if body:
+            if body or post:
                 if content_type:
                     extra["Content-Type"] = content_type
-                request = self._http().post(url, data=body, headers=extra, **options)
+                data = b"" if body is None else body  # an async iterable is sent chunked
+                request = self._http().post(url, data=data, headers=extra, **options)
             else:
                 request = self._http().get(url, headers=extra, **options)
             async with request as response:

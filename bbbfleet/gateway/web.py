@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 from starlette.requests import ClientDisconnect, Request
@@ -14,9 +14,11 @@ from bbbfleet.gateway.auth import Unauthorised, authenticate, candidate_tenants
 from bbbfleet.gateway.directory import Directory
 from bbbfleet.gateway.hooks import HooksService
 from bbbfleet.gateway.meetings import CreateRequest, MeetingService
+from bbbfleet.gateway.recordings import RecordingService
 from bbbfleet.gateway.sessions import SessionRouter
 from bbbfleet.protocol import errors as E
-from bbbfleet.protocol import responses
+from bbbfleet.protocol import recordings as rec
+from bbbfleet.protocol import responses, text_tracks
 from bbbfleet.protocol.calls import (
     CALLS,
     FORM_TYPES,
@@ -26,6 +28,7 @@ from bbbfleet.protocol.calls import (
     media_type,
 )
 from bbbfleet.protocol.params import ApiParams, ParamsNotUtf8, RawQuery, parse_pairs
+from bbbfleet.protocol.xml import JSON_MEDIA_TYPE
 from bbbfleet.settings import Settings
 from bbbfleet.storage.repository import Tenant
 
@@ -37,6 +40,27 @@ URLENCODED = "application/x-www-form-urlencoded"
 
 class BodyTooLarge(Exception):
     pass
+
+
+class BoundedStream:
+    """A request body passed on chunk by chunk; raises BodyTooLarge past ``limit`` bytes."""
+
+    def __init__(self, chunks: AsyncIterator[bytes], limit: int) -> None:
+        self._chunks = chunks
+        self.limit = limit
+        self.size = 0
+        self.exceeded = False
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self
+
+    async def __anext__(self) -> bytes:
+        chunk = await self._chunks.__anext__()
+        self.size += len(chunk)
+        if self.size > self.limit:
+            self.exceeded = True
+            raise BodyTooLarge
+        return chunk
 
 
 @dataclass(slots=True)
@@ -63,6 +87,7 @@ class Gateway:
         directory: Directory,
         meetings: MeetingService,
         sessions: SessionRouter,
+        recordings: RecordingService,
         hooks: HooksService | None = None,
     ) -> None:
         self.settings = settings
@@ -70,6 +95,7 @@ class Gateway:
         self.meetings = meetings
         self.sessions = sessions
         self.hooks = hooks
+        self.recordings = recordings
         self.handlers: dict[str, Handler] = {
             "create": self._create,
             "join": self._join,
@@ -80,6 +106,14 @@ class Gateway:
             "sendChatMessage": lambda r: meetings.send_chat_message(r.tenant, r.params, r.query),
             "getSessions": lambda r: meetings.get_sessions(r.tenant),
             "insertDocument": lambda r: meetings.insert_document(
+                r.tenant, r.params, r.query, r.body, r.content_type
+            ),
+            "getRecordings": lambda r: recordings.get_recordings(r.tenant, r.params),
+            "publishRecordings": lambda r: recordings.publish(r.tenant, r.params),
+            "deleteRecordings": lambda r: recordings.delete(r.tenant, r.params),
+            "updateRecordings": lambda r: recordings.update(r.tenant, r.params),
+            "getRecordingTextTracks": lambda r: recordings.get_text_tracks(r.tenant, r.params),
+            "putRecordingTextTrack": lambda r: recordings.put_text_track(
                 r.tenant, r.params, r.query, r.body, r.content_type
             ),
         }
@@ -113,11 +147,17 @@ class Gateway:
         if not call.accepts(request.method):
             return to_response(Failure(E.METHOD_NOT_ALLOWED, status=405), request)
         raw_query: bytes = request.scope["query_string"]
+        content_type = request.headers.get("content-type")
+        limit = self.settings.max_body_bytes
+        if name == "putRecordingTextTrack":
+            limit = min(limit, self.settings.max_text_track_bytes)
+            streamed = await self._stream_text_track(request, call, raw_query, content_type)
+            if streamed is not None:
+                return streamed
         try:
-            body = await self._read_body(request)
+            body = await self._read_body(request, limit)
         except BodyTooLarge:
             return to_response(Failure(E.BODY_TOO_LARGE), request)
-        content_type = request.headers.get("content-type")
         try:
             params = await self._params(request, raw_query, body, content_type)
         except ParamsNotUtf8:
@@ -126,6 +166,34 @@ class Gateway:
             cookie = request.headers.get("cookie")
             answer = await self.sessions.route(name, params, RawQuery.parse(raw_query), cookie)
             return to_response(answer, request)
+        early = before_checksum(name, params)
+        if early is not None:  # bbb-web checks these parameters before the checksum
+            return to_response(early, request)
+        tenant = await self._authenticate(
+            request,
+            call,
+            params,
+            raw_query,
+            body if media_type(content_type) == URLENCODED else None,
+        )
+        if isinstance(tenant, Response):
+            return tenant
+        if body and not body_type_allowed(call, content_type):  # after the checksum, as bbb-web
+            return self._refuse(call, params, E.UNSUPPORTED_CONTENT_TYPE, request)
+        api_request = ApiRequest(
+            call, tenant, params, RawQuery.parse(raw_query), body, content_type
+        )
+        return to_response(await self.handlers[name](api_request), request)
+
+    async def _authenticate(
+        self,
+        request: Request,
+        call: ApiCall,
+        params: ApiParams,
+        raw_query: bytes,
+        form_body: bytes | None,
+    ) -> Tenant | Response:
+        """The calling tenant, or the refusal to send."""
         snapshot = await self.directory.get()
         candidates = candidate_tenants(
             snapshot,
@@ -134,22 +202,46 @@ class Gateway:
             self.settings.tenant_by_secret,
         )
         try:
-            tenant = authenticate(
-                call,
-                raw_query,
-                candidates,
-                snapshot,
-                self.settings.checksum_algorithms,
-                body if media_type(content_type) == URLENCODED else None,
+            return authenticate(
+                call, raw_query, candidates, snapshot, self.settings.checksum_algorithms, form_body
             )
         except Unauthorised as refused:
             return self._refuse(call, params, refused.error, request)
-        if body and not body_type_allowed(call, content_type):  # after the checksum, as bbb-web
-            return self._refuse(call, params, E.UNSUPPORTED_CONTENT_TYPE, request)
-        api_request = ApiRequest(
-            call, tenant, params, RawQuery.parse(raw_query), body, content_type
-        )
-        return to_response(await self.handlers[name](api_request), request)
+
+    async def _stream_text_track(
+        self, request: Request, call: ApiCall, raw_query: bytes, content_type: str | None
+    ) -> Response | None:
+        """putRecordingTextTrack with checksum and recordID in the query (what clients send):
+        checked before the body is read, then the upload is streamed to the recording's server,
+        cut off past ``max_text_track_bytes``.  None: the body is needed to find the parameters
+        (they came as form fields), so the call takes the buffered path."""
+        if media_type(content_type) != "multipart/form-data":
+            return None
+        try:
+            params = ApiParams.from_pairs(parse_pairs(raw_query))
+        except ParamsNotUtf8:
+            return None
+        if not params.get("checksum") or not params.get("recordID"):
+            return None
+        tenant = await self._authenticate(request, call, params, raw_query, None)
+        if isinstance(tenant, Response):
+            return tenant
+        limit = self.settings.max_text_track_bytes
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            return to_response(Failure(E.BODY_TOO_LARGE), request)
+        upload = BoundedStream(request.stream(), limit)
+        try:
+            answer = await self.recordings.put_text_track(
+                tenant, params, RawQuery.parse(raw_query), upload, content_type
+            )
+        except Exception:
+            if upload.exceeded:
+                return to_response(Failure(E.BODY_TOO_LARGE), request)
+            raise
+        if upload.exceeded:
+            return to_response(Failure(E.BODY_TOO_LARGE), request)
+        return to_response(answer, request)
 
     def _refuse(
         self, call: ApiCall, params: ApiParams, error: E.ApiError, request: Request
@@ -159,12 +251,11 @@ class Gateway:
             return to_response(self.meetings.join_error(params, error), request)
         return to_response(Failure(error), request)
 
-    async def _read_body(self, request: Request) -> bytes:
+    async def _read_body(self, request: Request, limit: int) -> bytes:
         headers = request.headers
         declared = headers.get("content-length")
         if declared is None and "transfer-encoding" not in headers:
             return b""  # no body (every GET of an LMS): nothing to wait for
-        limit = self.settings.max_body_bytes
         if declared is not None and declared.isdigit() and int(declared) > limit:
             raise BodyTooLarge
         chunks: list[bytes] = []
@@ -204,3 +295,25 @@ class Gateway:
 
     async def _join(self, request: ApiRequest) -> Answer:
         return await self.meetings.join(request.tenant, request.params, request.query)
+
+
+def before_checksum(call: str, params: ApiParams) -> Answer | None:
+    """What the recording calls answer before the checksum is verified (REFERENCE.md §5.8,
+    §5.11, §5.12): a missing checksum, recordID or publish parameter."""
+    if call in ("publishRecordings", "deleteRecordings", "updateRecordings"):
+        error = rec.recording_action_error(params, needs_publish=call == "publishRecordings")
+        return None if error is None else Failure(error)
+    if call == "getRecordingTextTracks":
+        if not params.get("checksum"):
+            return Failure(E.RECORDING_CHECKSUM)
+        if not params.get("recordID"):
+            return Failure(E.MISSING_PARAM_RECORD_ID)
+    if call == "putRecordingTextTrack":
+        for name, (key, message) in (
+            ("checksum", text_tracks.MISSING_CHECKSUM),
+            ("recordID", text_tracks.MISSING_RECORD_ID),
+        ):
+            if not params.get(name):
+                body = text_tracks.put_error_json(key, message)
+                return Document(body, media_type=JSON_MEDIA_TYPE)
+    return None

@@ -183,6 +183,10 @@ NO_SERVER_AVAILABLE = ApiError(
     "noServerAvailable",
     "No BigBlueButton server is available to host this meeting. Please try again later.",
 )
+RECORDING_SERVER_UNAVAILABLE = ApiError(
+    "serverUnavailable",
+    "The BigBlueButton server holding this recording is not reachable. Please try again shortly.",
+)
 BACKEND_INVALID_RESPONSE = ApiError(
     "serverError",
     "The BigBlueButton server hosting this meeting gave an invalid answer. Please try again.",
@@ -233,4 +237,18 @@ HOOK_INVALID_CALLBACK_URL = ApiError(
 )
 HOOK_LIMIT_REACHED = ApiError(
     "tooManyHooks", "This account has reached the number of hooks it may register."
+)
+
+# --- recording push from a BBB server (bbbfleet's own call, CONTRACTS C2) ------------------------
+PUSH_CHECKSUM = ApiError("checksumError", "Checksums do not match")
+UNKNOWN_SERVER = ApiError("unknownServer", "No BigBlueButton server with that name is registered")
+ARCHIVE_MISMATCH = ApiError(
+    "archiveMismatch", "The archive received differs from the size or sha256 the push announced"
+)
+ARCHIVE_TOO_LARGE = ApiError(
+    "archiveTooLarge", "The recording archive exceeds the size this gateway accepts"
+)
+INVALID_ARCHIVE = ApiError("invalidArchive", "The recording archive is not valid")
+IMPORT_FAILED = ApiError(
+    "importFailed", "The recording archive could not be stored; it will be retried"
 )

@@ -11,13 +11,23 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bbbfleet.protocol import errors as E
-from bbbfleet.protocol import recordings, responses, sessions, validation
-from bbbfleet.protocol.calls import CALLS, FORM_TYPES, ApiCall, body_type_allowed, media_type
+from bbbfleet.protocol import recordings, responses, sessions, text_tracks, validation
+from bbbfleet.protocol.calls import (
+    CALLS,
+    FORM_TYPES,
+    XML_TYPES,
+    ApiCall,
+    body_type_allowed,
+    media_type,
+)
 from bbbfleet.protocol.checksum import ChecksumResult, verify
 from bbbfleet.protocol.errors import ApiError
 from bbbfleet.protocol.params import ApiParams, ParamsNotUtf8, encode_component, parse_pairs
@@ -55,6 +65,18 @@ class ApiRequest:
     content_type: str | None
     accept: str | None
     http_session: str | None = None  # the JSESSIONID cookie, if the client sent one
+    # multipart file parts by field name: (file name, content type, bytes); the first wins
+    files: tuple[tuple[str, UploadedPart], ...] = ()
+
+    def file(self, name: str) -> UploadedPart | None:
+        return next((part for field, part in self.files if field == name), None)
+
+
+@dataclass(frozen=True, slots=True)
+class UploadedPart:
+    filename: str | None
+    content_type: str | None
+    data: bytes
 
 
 ApiHandler = Callable[[SimulatedServer, ApiRequest], Response]
@@ -154,6 +176,8 @@ def create(server: SimulatedServer, request: ApiRequest) -> Response:
         if refused.error is E.NON_UNIQUE_VOICE_BRIDGE:
             return xml(render_multi_error([(refused.error.key, refused.error.message)]))
         return failure(request, refused.error)
+    if not outcome.duplicate and request.body and media_type(request.content_type) in XML_TYPES:
+        outcome.meeting.create_modules = request.body  # bbb-web keeps the modules document
     notice = E.DUPLICATE_WARNING if outcome.duplicate else None
     return xml(responses.create_xml(server.snapshot(outcome.meeting), notice))
 
@@ -343,6 +367,62 @@ def update_recordings(server: SimulatedServer, request: ApiRequest) -> Response:
     return xml(recordings.update_recordings_xml())
 
 
+def get_recording_text_tracks(server: SimulatedServer, request: ApiRequest) -> Response:
+    """REFERENCE.md §5.11: XML errors from ``invalid()``, then Gson JSON."""
+    params = request.params
+    if not params.get("checksum"):
+        return failure(request, E.RECORDING_CHECKSUM)
+    if not params.get("recordID"):
+        return failure(request, E.MISSING_PARAM_RECORD_ID)
+    if not checksum_valid(server, request):
+        return failure(request, E.RECORDING_CHECKSUM)
+    record_id = params["recordID"].strip()
+    listed = server.text_track_list(record_id)
+    if listed is None:
+        return json_answer(text_tracks.text_tracks_failed_json("noRecordings", record_id))
+    return json_answer(text_tracks.text_tracks_json(listed))
+
+
+def put_recording_text_track(server: SimulatedServer, request: ApiRequest) -> Response:
+    """REFERENCE.md §5.12: multipart POST with ``file``, checks in RecordingController's
+    order; the track appears after the caption inbox processed it."""
+    params = request.params
+
+    def error(found: tuple[str, str]) -> Response:
+        return json_answer(text_tracks.put_error_json(*found))
+
+    if not params.get("checksum"):
+        return error(text_tracks.MISSING_CHECKSUM)
+    if not params.get("recordID"):
+        return error(text_tracks.MISSING_RECORD_ID)
+    record_id = params["recordID"].strip()
+    if not checksum_valid(server, request):
+        return failure(request, E.RECORDING_CHECKSUM)
+    if not server.recording_exists(record_id):
+        return error(text_tracks.no_recording(record_id))
+    if not params.get("kind"):
+        return error(text_tracks.MISSING_KIND)
+    kind = params["kind"].strip()
+    if kind not in text_tracks.KINDS:
+        return error(text_tracks.invalid_kind(kind))
+    if not params.get("lang"):
+        return error(text_tracks.MISSING_LANG)
+    lang = params["lang"].strip()
+    try:
+        locale = text_tracks.to_locale(lang)
+    except text_tracks.MalformedLocale:
+        return error(text_tracks.invalid_lang(lang))
+    label = params["label"].strip() if params.get("label") else locale.display_language()
+    upload = request.file("file")
+    if upload is None or not upload.data:
+        return error(text_tracks.EMPTY_TRACK)
+    if len(upload.data) > server.properties.text_track_max_bytes:
+        return error((E.BODY_TOO_LARGE.key, E.BODY_TOO_LARGE.message))
+    track = text_tracks.TextTrack(kind, label, locale.language_tag(), text_tracks.SOURCE_UPLOAD)
+    server.put_text_track(record_id, track, upload.data)
+    return json_answer(text_tracks.put_result_json(record_id, True))
+
+
 def sign_out(server: SimulatedServer, request: ApiRequest) -> Response:
     server.sign_out(request.params.get("sessionToken"))
     return xml(responses.sign_out_xml())
@@ -441,6 +521,8 @@ HANDLERS: dict[str, ApiHandler] = {
     "publishRecordings": publish_recordings,
     "deleteRecordings": delete_recordings,
     "updateRecordings": update_recordings,
+    "getRecordingTextTracks": get_recording_text_tracks,
+    "putRecordingTextTrack": put_recording_text_track,
 }
 
 
@@ -476,12 +558,21 @@ async def read_request(request: Request, call: ApiCall) -> ApiRequest:
     body = await request.body()
     content_type = request.headers.get("content-type")
     pairs = parse_pairs(raw_query)
+    files: list[tuple[str, UploadedPart]] = []
     kind = media_type(content_type)
     if body and kind == "application/x-www-form-urlencoded":
         pairs += parse_pairs(body)
     elif body and kind in FORM_TYPES:
-        form = await request.form()
-        pairs += [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
+        try:
+            form = await request.form()
+        except (HTTPException, MultiPartException):
+            form = None  # a broken multipart body: only the query's parameters count
+        if form is not None:
+            pairs += [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
+            for name, value in form.multi_items():
+                if isinstance(value, UploadFile):
+                    data = await value.read()
+                    files.append((name, UploadedPart(value.filename, value.content_type, data)))
     return ApiRequest(
         call,
         ApiParams.from_pairs(pairs),
@@ -490,6 +581,7 @@ async def read_request(request: Request, call: ApiCall) -> ApiRequest:
         content_type,
         request.headers.get("accept"),
         request.cookies.get(HTTP_SESSION_COOKIE),
+        tuple(files),
     )
 
 

@@ -1,9 +1,9 @@
 """Starlette applications that put ``SimulatedServer`` state on HTTP.
 
 ``create_app`` serves one server at the root (``/bigbluebutton/api/…``, ``/html5client/join``,
-``/_sim/…``), the way a real BBB host looks.  ``create_multi_app`` serves many servers from one
-app under ``/<n>/…``; set each server's ``server_url`` to ``<base>/<n>`` so its redirects and
-client URLs point back under its prefix.
+recording playback, ``/_sim/…``), the way a real BBB host looks.  ``create_multi_app`` serves
+many servers from one app under ``/<n>/…``; set each server's ``server_url`` to ``<base>/<n>``
+so its redirects and client URLs point back under its prefix.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute, Mount, Router
 from bbbfleet.simulator.api import api_routes
 from bbbfleet.simulator.control import control_routes
 from bbbfleet.simulator.hooks_api import hooks_routes
+from bbbfleet.simulator.playback import playback_routes
 from bbbfleet.simulator.server import SimulatedServer
 
 
@@ -33,7 +34,14 @@ def create_app(server: SimulatedServer) -> Starlette:
     def resolve(_request: Request) -> SimulatedServer:
         return server
 
-    return _app([*api_routes(resolve), *hooks_routes(resolve), *control_routes(resolve)])
+    return _app(
+        [
+            *api_routes(resolve),
+            *hooks_routes(resolve),
+            *playback_routes(resolve),
+            *control_routes(resolve),
+        ]
+    )
 
 
 def create_multi_app(servers: Sequence[SimulatedServer]) -> Starlette:
@@ -43,6 +51,11 @@ def create_multi_app(servers: Sequence[SimulatedServer]) -> Starlette:
         index: int = request.path_params["server"]
         return servers[index] if 0 <= index < len(servers) else None
 
-    routes = [*api_routes(resolve), *hooks_routes(resolve), *control_routes(resolve)]
+    routes = [
+        *api_routes(resolve),
+        *hooks_routes(resolve),
+        *playback_routes(resolve),
+        *control_routes(resolve),
+    ]
     per_server = Router(routes, redirect_slashes=False)
     return _app([Mount("/{server:int}", app=per_server)])

@@ -24,6 +24,11 @@ ended from the client, guests admitted, media switched on, faults injected.
                                                          [{"url", "getRaw"}], "includeEvents",
                                                          "excludeEvents": [event IDs]}
     DELETE /_sim/hooks                                  remove every hook (permanent ones return)
+    GET    /_sim/post-publish                           the post-publish push settings
+    POST   /_sim/post-publish                           {"url": str|null, "serverName": str,
+                                                         "deleteAfterImport": bool} (any subset)
+    POST   /_sim/recordings/{recordID}/push             push it now ({"indexOnly": true}: no body)
+    DELETE /_sim/recordings/{recordID}/files            delete its published files
 
 ``meetingID`` may be the external or the internal ID, ``userID`` the external or internal one.
 """
@@ -216,6 +221,59 @@ def clear_hooks(server: SimulatedServer, _request: Request, _body: dict[str, Any
     return JSONResponse(server.hooks.to_json())
 
 
+def _post_publish_json(server: SimulatedServer) -> JSONResponse:
+    return JSONResponse(
+        {
+            "url": server.post_publish_url,
+            "serverName": server.server_name,
+            "deleteAfterImport": server.delete_after_import,
+        }
+    )
+
+
+def get_post_publish(
+    server: SimulatedServer, _request: Request, _body: dict[str, Any]
+) -> JSONResponse:
+    return _post_publish_json(server)
+
+
+def set_post_publish(
+    server: SimulatedServer, _request: Request, body: dict[str, Any]
+) -> JSONResponse:
+    if "url" in body:
+        url = body["url"]
+        if url is not None and not (
+            isinstance(url, str) and url.startswith(("http://", "https://"))
+        ):
+            raise BadRequest("url must be an http(s) URL or null")
+        server.post_publish_url = url
+    if "serverName" in body:
+        name = body["serverName"]
+        if not isinstance(name, str) or not name:
+            raise BadRequest("serverName must be a non-empty string")
+        server.server_name = name
+    delete = _flag(body, "deleteAfterImport")
+    if delete is not None:
+        server.delete_after_import = delete
+    return _post_publish_json(server)
+
+
+def push_recording(server: SimulatedServer, request: Request, body: dict[str, Any]) -> JSONResponse:
+    record_id = request.path_params["record_id"]
+    if server.post_publish_url is None:
+        raise BadRequest("no post-publish URL is set")
+    if not server.push_recording(record_id, index_only=_flag(body, "indexOnly") is True):
+        return _problem(404, f"no published recording {record_id!r} with files on this server")
+    return JSONResponse({"queued": True})
+
+
+def delete_files(server: SimulatedServer, request: Request, _body: dict[str, Any]) -> JSONResponse:
+    record_id = request.path_params["record_id"]
+    if not server.remove_local_files(record_id):
+        return _problem(404, f"no recording {record_id!r} with files on this server")
+    return JSONResponse({"deleted": True})
+
+
 def _endpoint(
     handler: ControlHandler, resolve: ServerResolver
 ) -> Callable[[Request], Awaitable[Response]]:
@@ -253,5 +311,9 @@ def control_routes(resolve: ServerResolver) -> list[BaseRoute]:
         (f"{PREFIX}/hooks", get_hooks, ["GET"]),
         (f"{PREFIX}/hooks", set_hooks, ["POST", "PUT"]),
         (f"{PREFIX}/hooks", clear_hooks, ["DELETE"]),
+        (f"{PREFIX}/post-publish", get_post_publish, ["GET"]),
+        (f"{PREFIX}/post-publish", set_post_publish, ["POST", "PUT"]),
+        (f"{PREFIX}/recordings/{{record_id}}/push", push_recording, ["POST"]),
+        (f"{PREFIX}/recordings/{{record_id}}/files", delete_files, ["DELETE"]),
     ]
     return [Route(path, _endpoint(handler, resolve), methods=m) for path, handler, m in table]

@@ -73,10 +73,15 @@ class SimulatedFleet:
         control_port: int | None = None,
         hooks: HookSettings | None = None,
         hook_checksum_version: CallbackChecksumVersion | None = None,
+        post_publish_url: str | None = None,
+        server_names: Sequence[str] | None = None,
+        delete_after_import: bool = False,
     ) -> None:
         if count < 1:
             raise ValueError("a fleet needs at least one server")
         rng = random.Random(seed)
+        if server_names is not None and len(server_names) != count:
+            raise ValueError(f"{len(server_names)} server names given for {count} servers")
         self.host = host
         self.servers: list[SimulatorHost] = [
             SimulatorHost(
@@ -88,6 +93,11 @@ class SimulatedFleet:
                     properties=properties,
                     hooks=hooks,
                     hook_checksum_version=hook_checksum_version,
+                    # the post-publish push (contract C2): gateway push URL, the name the
+                    # gateway knows the server by (default sim-<i>), delete after import
+                    post_publish_url=post_publish_url,
+                    server_name=None if server_names is None else server_names[index],
+                    delete_after_import=delete_after_import,
                 ),
                 host,
                 base_port + index if base_port else 0,
@@ -172,19 +182,32 @@ def run_simulated_fleet(
     host: str = "127.0.0.1",
     secret: str | None = None,
     control_port: int | None = None,
+    *,
+    post_publish_url: str | None = None,
+    delete_after_import: bool = False,
 ) -> None:
     """Serve ``count`` simulated servers (and the fleet control endpoint, by default on
-    ``base_port - 1``) until Ctrl-C or SIGTERM; then stop them and return."""
+    ``base_port - 1``) until Ctrl-C or SIGTERM; then stop them and return.  With
+    ``post_publish_url`` every server pushes its published recordings there."""
     if control_port is None:
         control_port = base_port - 1 if base_port > 0 else 0
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve_until_interrupted(count, base_port, host, secret, control_port))
+        asyncio.run(
+            _serve_until_interrupted(
+                SimulatedFleet(
+                    count,
+                    base_port,
+                    host,
+                    secret,
+                    control_port=control_port,
+                    post_publish_url=post_publish_url,
+                    delete_after_import=delete_after_import,
+                )
+            )
+        )
 
 
-async def _serve_until_interrupted(
-    count: int, base_port: int, host: str, secret: str | None, control_port: int
-) -> None:
-    fleet = SimulatedFleet(count, base_port, host, secret, control_port=control_port)
+async def _serve_until_interrupted(fleet: SimulatedFleet) -> None:
     await fleet.start()
     stopped = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -16,6 +16,7 @@ from bbbfleet.protocol import recordings as rec
 from bbbfleet.protocol.recordings import BreakoutOf, PlaybackFormat, RecordingSnapshot
 from bbbfleet.protocol.responses import AttendeeSnapshot, MeetingSnapshot
 from bbbfleet.protocol.sessions import DEFAULT_USERDATA_BLOCKLIST
+from bbbfleet.simulator.recording_files import FileSpec, with_sizes
 
 MINUTE_MS = 60_000
 
@@ -82,6 +83,12 @@ class BbbProperties:
     turn_secret: str = "sim-turn-secret"
     turn_ttl_seconds: int = 86400
     remote_ice_candidates: tuple[str, ...] = ("192.0.2.10",)
+    # keepEvents: events.xml (and so the analytics callback) also for meetings without record=true
+    keep_events: bool = False
+    # How long rap-caption-inbox takes to turn an uploaded text track into a published one.
+    text_track_delay_seconds: float = 1.0
+    # The largest putRecordingTextTrack upload accepted (the simulator's own limit).
+    text_track_max_bytes: int = 1024 * 1024
 
 
 @dataclass
@@ -219,6 +226,7 @@ class Meeting:
     chat_texts: dict[str, str] = field(default_factory=dict)  # as given on create
     allow_requests_without_session: bool = False
     documents: list[bytes] = field(default_factory=list)  # insertDocument bodies received
+    create_modules: bytes | None = None  # create's XML body (presentation, clientSettingsOverride)
     breakout_rooms: list[str] = field(default_factory=list)
     users: dict[str, User] = field(default_factory=dict)  # by internal user ID, join order
     has_user_joined: bool = False
@@ -343,6 +351,11 @@ class Meeting:
             "lastUserLeftAt": self.last_user_left_at,
             "users": [user.to_json() for user in self.users.values()],
             "chat": [{"sender": m.sender, "message": m.text, "at": m.at} for m in self.chat],
+            "createModules": (
+                None
+                if self.create_modules is None
+                else self.create_modules.decode(errors="replace")
+            ),
         }
 
 
@@ -395,11 +408,18 @@ class Recording:
     is_breakout: bool = False
     breakout: BreakoutOf | None = None
     breakout_rooms: list[str] = field(default_factory=list)
+    # what its published files are made from (recording_files), and their sizes per format
+    # without metadata.xml
+    files: FileSpec | None = field(default=None, repr=False)
+    static_sizes: dict[str, int] = field(default_factory=dict, repr=False)
+    # False once the post-publish push imported it and the local copy was deleted
+    local_files: bool = True
+    push_status: str | None = None  # what the last post-publish push achieved (control API)
 
     def snapshot(self) -> RecordingSnapshot:
         # Until processing is over there is no published format to show.
         processing = self.state in (rec.PROCESSING, rec.PROCESSED)
-        return RecordingSnapshot(
+        snapshot = RecordingSnapshot(
             record_id=self.record_id,
             meeting_id=self.meeting_id,
             name=self.name,
@@ -414,6 +434,12 @@ class Recording:
             breakout_rooms=tuple(self.breakout_rooms),
             playback=() if processing else tuple(self.playback),
         )
+        # Each format's size is the byte count of the files it publishes (metadata.xml included).
+        return with_sizes(snapshot, self.static_sizes)
+
+    def static_files(self) -> dict[str, dict[str, bytes]]:
+        """Every published file but the metadata.xml files (none once they were deleted)."""
+        return {} if self.files is None or not self.local_files else self.files.static()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -427,4 +453,6 @@ class Recording:
             "participants": self.participants,
             "rawSize": self.raw_size,
             "metadata": dict(self.metadata),
+            "localFiles": self.local_files,
+            "pushStatus": self.push_status,
         }

@@ -14,6 +14,7 @@ import hashlib
 import heapq
 import random
 import string
+import time
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -22,6 +23,7 @@ from typing import Any
 from bbbfleet.protocol import errors as E
 from bbbfleet.protocol import recordings as rec
 from bbbfleet.protocol.errors import ApiError
+from bbbfleet.protocol.recording_push import PushAnswer
 from bbbfleet.protocol.recordings import (
     BreakoutOf,
     PlaybackFormat,
@@ -30,7 +32,10 @@ from bbbfleet.protocol.recordings import (
 )
 from bbbfleet.protocol.responses import MeetingSnapshot
 from bbbfleet.protocol.sessions import TurnServer, compact_json, turn_credentials
+from bbbfleet.protocol.text_tracks import TRACK_PATH, TextTrack
 from bbbfleet.protocol.webhooks import CHECKSUM_VERSIONS, CallbackChecksumVersion
+from bbbfleet.simulator import outgoing
+from bbbfleet.simulator import recording_files as files
 from bbbfleet.simulator.clock import Clock, millis, system_clock
 from bbbfleet.simulator.hooks import HookRegistry, HookSettings, WebhookRecorder, media_state
 from bbbfleet.simulator.model import (
@@ -46,7 +51,10 @@ from bbbfleet.simulator.model import (
     Session,
     User,
 )
+from bbbfleet.simulator.outgoing import OutgoingPost
+from bbbfleet.simulator.recording_files import Slide
 from bbbfleet.simulator.specs import CreateSpec, JoinSpec
+from bbbfleet.simulator.text_tracks import TextTrackStore
 
 ALPHANUMERIC = string.ascii_letters + string.digits
 LOWER_ALPHANUMERIC = string.ascii_lowercase + string.digits
@@ -101,6 +109,9 @@ class SimulatedServer:
         properties: BbbProperties | None = None,
         hooks: HookSettings | None = None,
         hook_checksum_version: CallbackChecksumVersion | None = None,
+        post_publish_url: str | None = None,
+        server_name: str | None = None,
+        delete_after_import: bool = False,
     ) -> None:
         self.secret = secret
         self.name = name
@@ -125,6 +136,18 @@ class SimulatedServer:
         self.events = WebhookRecorder(self.hooks, self.now, self.rng)
         if hook_checksum_version is not None:
             self.hook_checksum_version = hook_checksum_version
+        self.text_tracks = TextTrackStore()
+        # The post-publish push (contract C2): where to, under which server name, and whether
+        # to delete the local copy once the gateway confirms the import.
+        self.post_publish_url = post_publish_url
+        self.server_name = server_name or name
+        self.delete_after_import = delete_after_import
+        # POSTs the HTTP layer still has to send (push.py), and how it retries them
+        self.posts: list[OutgoingPost] = []
+        self.delivery_attempts = 4
+        self.delivery_backoff_seconds = 0.5
+        self.delivery_timeout_seconds = 10.0
+        self.deliveries: deque[dict[str, Any]] = deque(maxlen=1000)  # what was sent (control)
 
     @property
     def hook_checksum_version(self) -> CallbackChecksumVersion:
@@ -156,6 +179,8 @@ class SimulatedServer:
             if recording is not None and recording.state == rec.PROCESSING:
                 recording.state = rec.PUBLISHED
                 self.events.recording_published(recording)
+                self._published(recording)
+        self.text_tracks.process(now)
 
     # --- lookups ------------------------------------------------------------------------------
 
@@ -351,7 +376,9 @@ class SimulatedServer:
         """getRecordings' selection (REFERENCE.md §5.7), in the order the meetings ended."""
         self.expire()
         return [
-            r for r in self.recordings.values() if query.matches(r.record_id, r.state, r.metadata)
+            r
+            for r in self.recordings.values()
+            if r.local_files and query.matches(r.record_id, r.state, r.metadata)
         ]
 
     def _existing_recordings(self, record_ids: list[str]) -> list[Recording]:
@@ -359,7 +386,9 @@ class SimulatedServer:
         unpublished ones (processing ones are not there yet, deleted ones are gone)."""
         self.expire()
         found = [self.recordings.get(record_id) for record_id in record_ids]
-        return [r for r in found if r is not None and r.state in rec.EXISTING_STATES]
+        return [
+            r for r in found if r is not None and r.local_files and r.state in rec.EXISTING_STATES
+        ]
 
     def publish_recordings(self, record_ids: list[str], publish: bool) -> bool:
         """``publishRecordings``; False when none of the IDs exists."""
@@ -650,6 +679,8 @@ class SimulatedServer:
         self.ended.clear()
         self.recordings.clear()
         self._processing.clear()
+        self.text_tracks.clear()
+        self.posts.clear()
         self.faults = Faults()
         self.hooks.reset()
 
@@ -696,13 +727,14 @@ class SimulatedServer:
         for url in (meeting.meeting_ended_url, meeting.metadata.get("endcallbackurl")):
             if url:
                 self.outbox.append(f"{url}{'&' if '?' in url else '?'}recordingmarks=false")
+        self._analytics(meeting, ended_at if ended_at is not None and ended_at < now else now)
 
     def _recording_of(self, meeting: Meeting, end_time: int) -> Recording:
         """What the recording pipeline makes of an ended meeting: a presentation and a video
-        format with sizes that grow with the length and the number of participants."""
+        format whose files (``recording_files``) grow with the length and the participants;
+        each format's size is the bytes it publishes."""
         start, internal_id = meeting.start_time, meeting.internal_id
         duration_ms = max(end_time - start, 0)
-        seconds = duration_ms // 1000
         participants = len({u.external_id for u in meeting.users.values() if u.joined_at})
         delay_ms = round(self.properties.recording_delay_seconds * 1000)
         presentation_id = f"{sha1_hex(internal_id + '/default.pdf')}-{meeting.create_time + 10}"
@@ -711,21 +743,27 @@ class SimulatedServer:
             PreviewImage(alt, f"{thumbnails}/thumbnails/thumb-{n}.png")
             for n, alt in enumerate(DEFAULT_SLIDES, start=1)
         )
+        slides = tuple(Slide(n, text) for n, text in enumerate(DEFAULT_SLIDES, start=1))
+        spec = files.FileSpec(
+            internal_id, meeting.name, presentation_id, slides, duration_ms, participants
+        )
+        static_sizes = spec.static_sizes()
         presentation = PlaybackFormat(
-            type="presentation",
+            type=files.PRESENTATION,
             url=f"{self.server_url}/playback/presentation/2.3/{internal_id}",
             processing_time_ms=delay_ms // 10,
             duration_ms=duration_ms,
-            size=250_000 + seconds * 700 * participants,
+            size=0,  # set from the files by Recording.snapshot
             preview=previews,
         )
         video = PlaybackFormat(
-            type="video",
+            type=files.VIDEO,
             url=f"{self.server_url}/playback/video/{internal_id}/",
             processing_time_ms=delay_ms,
             duration_ms=duration_ms,
-            size=500_000 + seconds * 11_000,
+            size=0,
         )
+        published_bytes = sum(static_sizes.values())
         # metadata.xml lists the keys bbb-web adds around the meta_* ones (the reference
         # example's order); more than four keys come out in Scala hash order on a real server.
         metadata = {
@@ -747,13 +785,182 @@ class SimulatedServer:
             end_time=end_time,
             ready_at=end_time + delay_ms,
             participants=participants,
-            raw_size=2 * (presentation.size + video.size),
+            # the raw recording (events.xml, audio, webcams, slides) outweighs what is published
+            raw_size=3 * published_bytes + 100_000,
             metadata=metadata,
             playback=[presentation, video],
             is_breakout=meeting.is_breakout,
             breakout=breakout,
             breakout_rooms=list(meeting.breakout_rooms),
+            files=spec,
+            static_sizes=static_sizes,
         )
+
+    # --- recordings: published files, post-publish push, callbacks (recording_files, push) -----
+
+    def _published(self, recording: Recording) -> None:
+        """The publish step is over: the captions directory exists and the post_publish
+        scripts run (the push to the gateway, then the recording-ready callback: BBB runs them
+        in file name order, ``bbbfleet-post-publish.rb`` before ``post_publish_recording…``)."""
+        self.text_tracks.open(recording.record_id)
+        if self.post_publish_url:
+            self.push_recording(recording.record_id)
+        url = outgoing.ready_url(recording.metadata)
+        if url:
+            self.posts.append(
+                outgoing.recording_ready(
+                    url, recording.meeting_id, recording.record_id, self.secret
+                )
+            )
+
+    def push_recording(self, record_id: str, *, index_only: bool = False) -> bool:
+        """Queue the post-publish push of a published recording (False: nothing to push)."""
+        recording = self.recordings.get(record_id)
+        if self.post_publish_url is None or recording is None:
+            return False
+        archive = b"" if index_only else self.recording_archive(record_id)
+        if archive is None:
+            return False
+        recording.push_status = "pending"
+        self.posts.append(
+            outgoing.push(self.post_publish_url, self.server_name, record_id, archive, self.secret)
+        )
+        return True
+
+    def recording_archive(self, record_id: str, *, compress: bool = False) -> bytes | None:
+        """The recording archive of contract C1 (its published directories as a tar), or None
+        when the recording is not published here (or its files are gone)."""
+        self.expire()
+        recording = self.recordings.get(record_id)
+        if recording is None or not recording.local_files or recording.state != rec.PUBLISHED:
+            return None
+        return files.recording_archive(
+            recording.snapshot(), recording.static_files(), compress=compress
+        )
+
+    def published_file(self, fmt: str, record_id: str, path: str) -> bytes | None:
+        """One file of a published recording's format, as nginx serves it; None (404) for
+        anything else: unknown, not published, files deleted, or a path outside the tree."""
+        self.expire()
+        recording = self.recordings.get(record_id)
+        if recording is None or not recording.local_files or recording.state != rec.PUBLISHED:
+            return None
+        parts = path.split("/")
+        if any(part in ("", ".", "..") or "\\" in part for part in parts):
+            return None
+        tree = files.format_tree(recording.snapshot(), recording.static_files(), fmt)
+        return None if tree is None else tree.get(path)
+
+    def is_published_here(self, record_id: str) -> bool:
+        self.expire()
+        recording = self.recordings.get(record_id)
+        return recording is not None and recording.local_files and recording.state == rec.PUBLISHED
+
+    def push_answered(self, post: OutgoingPost, answer: PushAnswer | None) -> None:
+        """The gateway's final answer to a push (None: no usable answer); the local copy goes
+        only when configured to and the answer confirms the import of exactly this archive."""
+        recording = self.recordings.get(post.record_id or "")
+        if recording is None:
+            return
+        if answer is None:
+            recording.push_status = "failed"
+        elif not answer.success:
+            recording.push_status = f"failed: {answer.message_key}"
+        elif post.sha256 is not None and answer.confirms(post.sha256):
+            recording.push_status = "imported"
+            if self.delete_after_import:
+                self.remove_local_files(recording.record_id)
+        else:
+            recording.push_status = "indexed"
+
+    def remove_local_files(self, record_id: str) -> bool:
+        """Delete the published directories: BBB then no longer lists the recording (its
+        metadata.xml is gone), publish/delete/update answer notFound, playback answers 404.
+        The captions directory stays, as it is not part of the published tree."""
+        recording = self.recordings.get(record_id)
+        if recording is None or not recording.local_files:
+            return False
+        recording.local_files = False
+        return True
+
+    def post_attempted(self, post: OutgoingPost, status: int | None) -> None:
+        """Bookkeeping for the control API: one attempt at one POST."""
+        self.deliveries.append(
+            {"kind": post.kind, "url": post.url, "recordID": post.record_id, "status": status}
+        )
+
+    def _analytics(self, meeting: Meeting, finish: int) -> None:
+        """post_events_analytics_callback.rb: after an ended meeting's events were archived
+        (recorded meetings, or all with keepEvents), POST its summary to the analytics URL."""
+        url = meeting.metadata.get(outgoing.ANALYTICS_KEY)
+        if not url or not (meeting.record or self.properties.keep_events):
+            return
+        visits = [
+            outgoing.AttendeeVisit(
+                u.internal_id,
+                u.external_id,
+                u.full_name,
+                u.role is Role.MODERATOR,
+                u.joined_at,
+                u.left_at if u.left_at is not None else finish,
+            )
+            for u in meeting.users.values()
+            if u.joined_at is not None
+        ]
+        metadata = {
+            "isBreakout": "true" if meeting.is_breakout else "false",
+            "meetingName": meeting.name,
+            **meeting.metadata,
+            "meetingId": meeting.meeting_id,
+        }
+        payload = outgoing.analytics_payload(
+            meeting.meeting_id,
+            meeting.internal_id,
+            metadata,
+            meeting.start_time,
+            finish,
+            visits,
+            ["default.pdf"],
+        )
+        # exp is checked against the receiver's clock: wall time, whatever this server's clock
+        self.posts.append(outgoing.analytics(url, payload, self.secret, int(time.time())))
+
+    def take_posts(self) -> list[OutgoingPost]:
+        """POSTs due now; the caller sends them (push.py)."""
+        due, self.posts = self.posts, []
+        return due
+
+    # --- text tracks (REFERENCE.md §5.11, §5.12) ------------------------------------------------
+
+    def recording_exists(self, record_id: str) -> bool:
+        """``isRecordingExist``: a published or unpublished recording with that exact ID."""
+        return bool(self._existing_recordings([record_id]))
+
+    def text_track_list(self, record_id: str) -> list[tuple[str, TextTrack]] | None:
+        """getRecordingTextTracks: (href with a fresh single-use token, track), or None when
+        the recording has no captions directory."""
+        self.expire()
+        tracks = self.text_tracks.tracks(record_id)
+        if tracks is None:
+            return None
+        now, base = self.now(), f"{self.server_url}{TRACK_PATH}"
+        listed = []
+        for track in tracks:
+            token = self.text_tracks.issue_token(record_id, track.filename, now, self.rng)
+            listed.append((f"{base}/{token}/{record_id}/{track.filename}", track))
+        return listed
+
+    def put_text_track(self, record_id: str, track: TextTrack, data: bytes) -> None:
+        """putRecordingTextTrack: into the caption inbox, processed after the delay."""
+        delay_ms = round(self.properties.text_track_delay_seconds * 1000)
+        self.text_tracks.upload(record_id, track, data, self.now() + delay_ms)
+        self.expire()  # a zero delay processes it at once
+
+    def text_track_file(
+        self, token: str, record_id: str, filename: str
+    ) -> tuple[bool, bytes | None]:
+        self.expire()
+        return self.text_tracks.take_file(token, record_id, filename, self.now())
 
     def take_callbacks(self) -> list[str]:
         """End callbacks due now; the caller sends them (HTTP GET, as bbb-web does)."""

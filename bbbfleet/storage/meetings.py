@@ -27,6 +27,7 @@ from bbbfleet.storage.servers import list_servers
 T = TypeVar("T")
 PLACEMENT_LOCK = 7_203_115
 BACKEND_ID = re.compile(r"^bf\d+-")
+HASHED_BACKEND_ID = re.compile(r"^bf\d+-h-[0-9a-f]{64}$")
 
 _COLUMNS = tuple(meetings.c[name] for name in Meeting.__dataclass_fields__)
 _LOAD = case(
@@ -86,13 +87,23 @@ def _lock(conn: Connection) -> None:
 
 def _remember_room(conn: Connection, meeting: Meeting, now_ms: int) -> None:
     peak = max(meeting.peak_participants, meeting.live_participants)
+    where = (rooms.c.tenant_id == meeting.tenant_id, rooms.c.meeting_id == meeting.meeting_id)
     if peak <= 0:
+        # a hashed backend ID is remembered even without attendance (and without touching an
+        # earlier peak): the recording index maps bf<t>-h-<sha256> back through the rooms
+        if not HASHED_BACKEND_ID.match(meeting.backend_meeting_id):
+            return
+        if conn.execute(select(rooms.c.id).where(*where)).first() is None:
+            conn.execute(
+                rooms.insert().values(
+                    tenant_id=meeting.tenant_id,
+                    meeting_id=meeting.meeting_id,
+                    recent_peak=0,
+                    updated_ms=now_ms,
+                )
+            )
         return
-    result = conn.execute(
-        update(rooms)
-        .where(rooms.c.tenant_id == meeting.tenant_id, rooms.c.meeting_id == meeting.meeting_id)
-        .values(recent_peak=peak, updated_ms=now_ms)
-    )
+    result = conn.execute(update(rooms).where(*where).values(recent_peak=peak, updated_ms=now_ms))
     if result.rowcount == 0:
         conn.execute(
             rooms.insert().values(

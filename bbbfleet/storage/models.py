@@ -12,6 +12,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -54,6 +55,8 @@ class TenantRow(Base):
     allow_tenant_hooks: Mapped[bool] = mapped_column(Boolean, default=False)
     hook_checksum_version: Mapped[str | None] = mapped_column(String(8), nullable=True)
     hook_personal_data: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    # days after which centrally stored recordings are deleted; None: kept forever
+    recording_retention_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
@@ -175,6 +178,101 @@ class HookDeliveryRow(Base):
     last_error: Mapped[str | None] = mapped_column(String(512), nullable=True)
 
 
+# Prefix filters are index range scans, which need byte order: PostgreSQL's default collation
+# ignores punctuation such as "-" at first level; SQLite's BINARY already is byte order.
+BYTE_ORDERED_128 = String(128).with_variant(String(128, collation="C"), "postgresql")
+
+
+class RecordingImportRow(Base):
+    """A recording archive pushed by a server: its import into central storage, with retries."""
+
+    __tablename__ = "recording_imports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_id: Mapped[str] = mapped_column(String(128), unique=True)
+    server_id: Mapped[int | None] = mapped_column(
+        ForeignKey("servers.id", ondelete="SET NULL"), nullable=True
+    )
+    server_name: Mapped[str] = mapped_column(String(64), default="")
+    state: Mapped[str] = mapped_column(String(16), index=True)  # pending|importing|imported|failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_try_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    sha256: Mapped[str] = mapped_column(String(64), default="")
+    staged_path: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    created_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    imported_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class RecordingRow(Base):
+    """One recording of a tenant, as the index last saw it on its server (or stored centrally).
+
+    ``snapshot`` is the parsed ``<recording>`` as the tenant sees it (JSON; IDs translated, URLs
+    of the backend); ``state`` and ``meta`` are kept in their own columns because publish,
+    delete and updateRecordings change them without a backend round trip."""
+
+    __tablename__ = "recordings"
+    __table_args__ = (
+        Index("ix_recordings_tenant_start", "tenant_id", "start_time", "id"),
+        Index("ix_recordings_tenant_meeting", "tenant_id", "meeting_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_id: Mapped[str] = mapped_column(BYTE_ORDERED_128, unique=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    meeting_id: Mapped[str] = mapped_column(String(512))  # the tenant's meetingID
+    backend_meeting_id: Mapped[str] = mapped_column(String(512))
+    server_id: Mapped[int | None] = mapped_column(
+        ForeignKey("servers.id", ondelete="SET NULL"), index=True, nullable=True
+    )
+    state: Mapped[str] = mapped_column(String(16))
+    start_time: Mapped[int] = mapped_column(BigInteger, default=0)
+    meta: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON [[key, value], …]
+    snapshot: Mapped[str] = mapped_column(Text)  # JSON of the RecordingSnapshot
+    # the <recording> block as getRecordings shows it (kept current with state and metadata)
+    block: Mapped[str] = mapped_column(Text, default="")
+    location: Mapped[str] = mapped_column(String(16), default="backend")
+    updated_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    gone_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # vanished from server
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class RecordingMetaRow(Base):
+    """One metadata key of a recording, for indexed ``meta_*`` filters (``value_head`` is the
+    first 128 characters: long values stay out of the B-tree), with copies of the recording's
+    state, start time and listing so one filter is answered from this index alone."""
+
+    __tablename__ = "recording_meta"
+    __table_args__ = (
+        # covering for one meta_* filter: match, state and listing, in start order
+        Index(
+            "ix_recording_meta_lookup",
+            "tenant_id",
+            "key",
+            "value_head",
+            "start_time",
+            "recording_id",
+            "state",
+            "listed",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    recording_id: Mapped[int] = mapped_column(
+        ForeignKey("recordings.id", ondelete="CASCADE"), index=True
+    )
+    tenant_id: Mapped[int] = mapped_column(Integer)
+    key: Mapped[str] = mapped_column(String(255))
+    value_head: Mapped[str] = mapped_column(BYTE_ORDERED_128)
+    value: Mapped[str] = mapped_column(Text)
+    # copies of the recording's columns, so one meta_* filter needs no recordings row
+    state: Mapped[str] = mapped_column(String(16))
+    start_time: Mapped[int] = mapped_column(BigInteger, default=0)
+    listed: Mapped[bool] = mapped_column(Boolean, default=True)  # not gone, or stored centrally
+
+
 # Core table handles for the query modules (typed as Table, not the declarative FromClause).
 tenants = cast(Table, TenantRow.__table__)
 tenant_secrets = cast(Table, TenantSecretRow.__table__)
@@ -183,3 +281,6 @@ meetings = cast(Table, MeetingRow.__table__)
 rooms = cast(Table, RoomRow.__table__)
 hooks = cast(Table, HookRow.__table__)
 hook_deliveries = cast(Table, HookDeliveryRow.__table__)
+recording_imports = cast(Table, RecordingImportRow.__table__)
+recordings = cast(Table, RecordingRow.__table__)
+recording_meta = cast(Table, RecordingMetaRow.__table__)

@@ -31,6 +31,7 @@ class Tenant:
     pool_participants: int | None = None  # None: no limit
     default_tags: str | None = None
     predict_size: bool | None = None
+    recording_retention_days: int | None = None  # None: central recordings are kept forever
     policy: TenantPolicy = field(default_factory=TenantPolicy)
     allow_tenant_hooks: bool = False  # hooks without meetingID (all of the tenant's meetings)
     hook_checksum_version: str | None = None  # "3.3" | "3.4"; None: the platform setting

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from bbbfleet.storage.database import Database
 from bbbfleet.storage.hooks import HookStore
+from bbbfleet.storage.imports import ImportStore
 from bbbfleet.storage.meetings import MeetingStore, PlacementInputs, PollOutcome
+from bbbfleet.storage.recordings import (
+    IndexedRecording,
+    RecordingEntry,
+    RecordingFilter,
+    RecordingStore,
+)
 from bbbfleet.storage.records import (
     AlreadyExists,
     Delivery,
@@ -31,6 +38,7 @@ __all__ = [
     "Delivery",
     "Hook",
     "HookStore",
+    "IndexedRecording",
     "Meeting",
     "MeetingStore",
     "NewDelivery",
@@ -38,6 +46,9 @@ __all__ = [
     "NotFound",
     "PlacementInputs",
     "PollOutcome",
+    "RecordingEntry",
+    "RecordingFilter",
+    "RecordingStore",
     "Server",
     "ServerPoll",
     "ServerStore",
@@ -49,8 +60,8 @@ __all__ = [
 
 
 class Store:
-    """All of bbbfleet's state: ``tenants``, ``servers``, ``meetings`` and ``hooks`` (with the
-    callback delivery queue)."""
+    """All of bbbfleet's state: ``tenants``, ``servers``, ``meetings``, ``recordings`` and
+    ``hooks`` (with the callback delivery queue)."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -58,6 +69,8 @@ class Store:
         self.servers = ServerStore(db)
         self.meetings = MeetingStore(db)
         self.hooks = HookStore(db)
+        self.imports = ImportStore(db)
+        self.recordings = RecordingStore(db)
 
     @classmethod
     def open(cls, url: str) -> Store:

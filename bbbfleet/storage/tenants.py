@@ -25,6 +25,7 @@ TENANT_SETTINGS = (
     "allow_tenant_hooks",
     "hook_checksum_version",
     "hook_personal_data",
+    "recording_retention_days",
 )
 
 

@@ -42,6 +42,13 @@ COMMANDS = [
     ["tenant", "remove"],
     ["tenant", "add-secret"],
     ["tenant", "remove-secret"],
+    ["recording", "imports"],
+    ["recording", "import"],
+    ["recording", "delete"],
+    ["recording", "verify"],
+    ["recording"],
+    ["recording", "list"],
+    ["recording", "show"],
 ]
 
 

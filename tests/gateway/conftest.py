@@ -156,6 +156,7 @@ async def start_gateway(
         "poller": False,
         # test receivers listen on loopback; tests of the refusal switch it off again
         "webhook_allow_private_targets": True,
+        "recording_worker": False,
         **settings,
     }
     config = Settings.model_validate(values)

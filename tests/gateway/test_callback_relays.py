@@ -7,6 +7,7 @@ BBB 3.0's post_publish and post_events scripts send them."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import re
 import time
@@ -243,3 +244,49 @@ async def test_stale_copy_end_callback_not_relayed(gw: Gateway, receiver: Receiv
     assert (await gw.http.get(fresh + "?recordingmarks=true")).status_code == 200
     [got] = await receiver.wait_for("/end", 1)
     assert got.query == "recordingmarks=true"
+
+
+async def test_recording_callbacks_from_the_simulator(gw: Gateway, receiver: Receiver) -> None:
+    """A recorded meeting on a simulated server: its recording-ready and analytics callbacks
+    (sent by the simulator as BBB's scripts send them) reach the tenant re-signed, and
+    getRecordings shows the tenant's own URLs in the recording's metadata."""
+    for sim in gw.fleet.servers:  # recordings are published as soon as the meeting ended
+        sim.state.properties = dataclasses.replace(
+            sim.state.properties, recording_delay_seconds=0, text_track_delay_seconds=0
+        )
+    ready, analytics = f"{receiver.base}/ready", f"{receiver.base}/analytics"
+    query = q(
+        name="Room",
+        meetingID="rec-1",
+        record="true",
+        **{"meta_bbb-recording-ready-url": ready, "meta_analytics-callback-url": analytics},
+    )
+    assert "SUCCESS" in (await gw.get(gw.alpha("create", query))).text
+    joined = await gw.http.get(
+        gw.alpha("join", q(fullName="Ann", meetingID="rec-1", role="MODERATOR")),
+        follow_redirects=True,
+    )
+    assert joined.status_code == 200
+    assert "SUCCESS" in (await gw.get(gw.alpha("end", q(meetingID="rec-1")))).text
+    for _ in range(100):  # the simulator publishes at its next request or tick
+        for sim in gw.fleet.servers:
+            await gw.http.get(f"{sim.url}")
+        if receiver.on("/ready") and receiver.on("/analytics"):
+            break
+        await asyncio.sleep(0.05)
+    [got] = await receiver.wait_for("/ready", 1)
+    claims = jwt.decode(got.form["signed_parameters"], ALPHA_SECRET, algorithms=["HS256"])
+    assert claims["meeting_id"] == "rec-1"
+    [posted] = await receiver.wait_for("/analytics", 1)
+    assert json.loads(posted.body)["meeting_id"] == "rec-1"
+    jwt.decode(
+        posted.headers["Authorization"].removeprefix("Bearer "), ALPHA_SECRET, algorithms=["HS512"]
+    )
+    assert gw.app is not None
+    for server in await gw.store.servers.list():
+        await gw.app.state.recording_index.refresh_server(server)
+    listing = (await gw.get(gw.alpha("getRecordings", q(meetingID="rec-1")))).text
+    assert claims["record_id"] in listing
+    assert f"<bbb-recording-ready-url>{ready}</bbb-recording-ready-url>" in listing
+    assert f"<analytics-callback-url>{analytics}</analytics-callback-url>" in listing
+    assert "/bigbluebutton/fleet/callback/" not in listing

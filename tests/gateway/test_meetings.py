@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
+from bbbfleet.simulator.model import Meeting
 from tests.gateway.conftest import Gateway, q
 from tests.gateway.normalise import normalise
 
+ROOM = {"moderatorPW": "mp", "attendeePW": "ap"}
 CREATE = q(
     name="Anton G's Room",
     meetingID="room-1",
@@ -189,17 +191,46 @@ async def test_post_create_with_form_body(gateway: Gateway) -> None:
     assert "<meetingName>Posted Room</meetingName>" in info.text
 
 
-async def test_post_create_with_presentation_xml(gateway: Gateway) -> None:
-    body = (
-        b'<modules><module name="presentation"><document url="https://x.example/a.pdf" '
-        b'filename="a.pdf"/></module></modules>'
-    )
+MODULES = (
+    '<?xml version="1.0" encoding="UTF-8"?><modules>'
+    '<module name="presentation"><document url="https://x.example/a.pdf" filename="Übung 1.pdf"/>'
+    '<document name="inline.pdf">JVBERi0xLjQK</document></module>'
+    '<module name="clientSettingsOverride">{"public":{"app":{"appName":"Schule ✓"}}}</module>'
+    "</modules>"
+).encode()
+
+
+def backend_meetings(gateway: Gateway, meeting_id: str) -> dict[int, Meeting]:
+    """The simulated servers holding a copy of the tenant's meeting, by server index."""
+    return {
+        index: meeting
+        for index, server in enumerate(gateway.fleet.servers)
+        for meeting in server.state.meetings.values()
+        if meeting.meeting_id.endswith(f"-{meeting_id}")
+    }
+
+
+async def test_post_create_forwards_the_modules_body_intact(gateway: Gateway) -> None:
     response = await gateway.http.post(
-        gateway.alpha("create", q(name="With slides", meetingID="slides")),
-        content=body,
-        headers={"Content-Type": "application/xml"},
+        gateway.alpha("create", q(name="With slides", meetingID="slides", **ROOM)),
+        content=MODULES,
+        headers={"Content-Type": "text/xml; charset=UTF-8"},
     )
     assert "<returncode>SUCCESS</returncode>" in response.text
+    (copy,) = backend_meetings(gateway, "slides").values()
+    assert copy.create_modules == MODULES  # byte for byte
+
+
+async def test_a_recreated_meeting_gets_the_same_modules_body(gateway: Gateway) -> None:
+    create = gateway.alpha("create", q(name="With slides", meetingID="slides", **ROOM))
+    await gateway.http.post(create, content=MODULES, headers={"Content-Type": "application/xml"})
+    (first,) = backend_meetings(gateway, "slides")
+    await gateway.fleet.servers[first].go_down()
+    again = await gateway.get(create)  # a plain GET: the stored body goes with the re-create
+    assert "<returncode>SUCCESS</returncode>" in again.text
+    copies = backend_meetings(gateway, "slides")
+    (elsewhere,) = set(copies) - {first}
+    assert copies[elsewhere].create_modules == MODULES
 
 
 async def test_internal_meeting_id_is_accepted_like_bbb(gateway: Gateway) -> None:

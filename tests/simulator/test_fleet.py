@@ -143,7 +143,8 @@ def test_run_simulated_fleet_until_interrupted() -> None:
         "import logging, sys\n"
         "logging.basicConfig(level=logging.INFO, stream=sys.stdout)\n"
         "from bbbfleet.simulator import run_simulated_fleet\n"
-        f"run_simulated_fleet(2, {base}, '127.0.0.1', 'one-secret')\n"
+        f"run_simulated_fleet(2, {base}, '127.0.0.1', 'one-secret',\n"
+        "    post_publish_url='http://127.0.0.1:1/push', delete_after_import=True)\n"
         "print('returned')\n"
     )
     process = subprocess.Popen(
@@ -163,6 +164,12 @@ def test_run_simulated_fleet_until_interrupted() -> None:
         checksum = compute("getMeetings", "", "one-secret")
         signed = f"http://127.0.0.1:{base}/bigbluebutton/api/getMeetings?checksum={checksum}"
         assert "<messageKey>noMeetings</messageKey>" in httpx.get(signed).text
+        push = httpx.get(f"http://127.0.0.1:{base + 1}/_sim/post-publish").json()
+        assert push == {
+            "url": "http://127.0.0.1:1/push",
+            "serverName": "sim-1",
+            "deleteAfterImport": True,
+        }
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=10)
     finally:
