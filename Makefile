@@ -29,6 +29,7 @@ test: $(STAMP) tests/clients/node_modules/.installed
 bench: $(STAMP)
 	$(BIN)/python -m bench $(ARGS)
 	$(BIN)/python -m bench.fleet $(FLEET_ARGS)
+	$(BIN)/python -m bench.webhooks $(HOOKS_ARGS)
 	$(BIN)/python -m bench.recordings $(RECORDINGS_ARGS)
 
 lint: $(STAMP)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -136,6 +136,50 @@ class Settings(BaseSettings):
     banner_text: str | None = None
     """Platform default ``bannerText``, same rules as ``welcome_text``."""
 
+    webhooks: bool = True
+    """Run the webhook delivery worker and the registration of the gateway's own hook on every
+    backend in this process (with PostgreSQL one process at a time does each, by leadership)."""
+
+    webhook_retry_intervals: Annotated[list[int], NoDecode] = Field(
+        default_factory=lambda: [100, 500, 1000, 2000, 4000, 8000, 10000, 30000] + [60000] * 4
+    )
+    """Milliseconds between the attempts of one callback (bbb-webhooks' shipped
+    ``retryIntervals``).  After the last one the hook is removed, as bbb-webhooks does.
+    Comma list in the environment."""
+
+    webhook_timeout: Annotated[float, Field(gt=0)] = 5.0
+    """Seconds a receiver may take to answer one callback (bbb-webhooks' ``requestTimeout``)."""
+
+    webhook_concurrency: Annotated[int, Field(ge=1)] = 100
+    """Callbacks in flight at the same time (over all hooks; one at a time per hook)."""
+
+    webhook_poll_interval: Annotated[float, Field(gt=0)] = 0.5
+    """Seconds between looks at the delivery queue (events received by this process wake the
+    worker at once; this bounds the delay for events received by other processes)."""
+
+    webhook_register_interval: Annotated[float, Field(gt=0)] = 300.0
+    """Seconds between checks that every backend has the gateway's own hook."""
+
+    webhook_checksum_version: Literal["3.3", "3.4"] = "3.3"
+    """Callback checksum of events sent to tenants: ``3.3`` = sha1(callbackURL + "{}" + secret)
+    as bbb-webhooks v3.0–3.3 (BBB 3.0), ``3.4`` = sha1(callbackURL + body + secret).  A tenant
+    may override it."""
+
+    webhook_personal_data: Literal["keep", "hash", "remove"] = "keep"
+    """What events sent to tenants carry of user names, external user IDs, IP addresses, user
+    agents, session tokens and chat texts: ``keep`` (as BBB), ``hash`` (stable HMAC with
+    ``webhook_hash_key``), ``remove``.  A tenant may override it."""
+
+    webhook_hash_key: str | None = None
+    """Platform key for ``hash``; keep it stable (hashes change with it).  Without it ``hash``
+    removes the values."""
+
+    webhook_allow_private_targets: bool = False
+    """Allow tenants' callback URLs on loopback, private, link-local and other non-public
+    addresses (refused by default: tenants must not reach the operator's internal network)."""
+
+    webhook_max_hooks: Annotated[int, Field(ge=1)] = 1000
+    """Hooks one tenant may have."""
     recordings_dir: Path = Path("recordings")
     """Central recording storage: imported recordings live in ``<recordings_dir>/<recordID>/``,
     received archives wait in ``.incoming/`` and are unpacked in ``.tmp/`` (keep all on one
@@ -178,6 +222,20 @@ class Settings(BaseSettings):
     def _split_algorithms(cls, value: Any) -> Any:
         if isinstance(value, str):
             return [a.strip().lower() for a in value.split(",") if a.strip()]
+        return value
+
+    @field_validator("webhook_retry_intervals", mode="before")
+    @classmethod
+    def _split_intervals(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [int(v) for v in value.split(",") if v.strip()]
+        return value
+
+    @field_validator("webhook_retry_intervals")
+    @classmethod
+    def _intervals_not_negative(cls, value: list[int]) -> list[int]:
+        if any(v < 0 for v in value):
+            raise ValueError("intervals are milliseconds, 0 or more")
         return value
 
     @field_validator("checksum_algorithms")

@@ -225,3 +225,44 @@ def tag(ctx: click.Context, name: str, tags: tuple[str, ...]) -> None:
 
     result = with_store(ctx, action)
     click.echo(f"server {name} tags: {', '.join(sorted(result.tags)) or '(none)'}")
+
+
+@server.command("register-hooks")
+@click.argument("names", nargs=-1)
+@click.pass_context
+def register_hooks(ctx: click.Context, names: tuple[str, ...]) -> None:
+    """Register the gateway's webhook on these servers' bbb-webhooks now (all servers that are
+    not disabled when no NAME is given).  Running gateways check this every
+    webhook_register_interval seconds; use this after adding a server or installing
+    bbb-webhooks on one."""
+    settings = settings_from(ctx)
+
+    async def action(store: Store) -> dict[str, bool]:
+        # imported here: the gateway's modules are not needed by the other server commands
+        from bbbfleet.gateway.directory import Directory
+        from bbbfleet.gateway.hooks import HooksService
+        from bbbfleet.webhooks.delivery import Deliverer
+
+        backends = BackendClient(settings.backend_timeout, 20, settings.backend_checksum_algorithm)
+        directory = Directory(store, 0)
+        service = HooksService(
+            store, directory, backends, Deliverer(store, directory, settings), settings, int
+        )
+        try:
+            if not names:
+                return await service.register_all()
+            results: dict[str, bool] = {}
+            for name in names:
+                results[name] = await service.register(await store.servers.get(name))
+            return results
+        finally:
+            await backends.close()
+
+    results = with_store(ctx, action)
+    for name, ok in results.items():
+        click.echo(f"{name}: {'registered' if ok else 'FAILED (see the log)'}")
+    if not all(results.values()):
+        raise click.ClickException(
+            "some servers could not register the gateway's hook: is bbb-webhooks installed "
+            "there, and is public_url reachable from them?"
+        )

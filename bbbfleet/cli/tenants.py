@@ -75,12 +75,19 @@ def list_(ctx: click.Context, show_secrets: bool) -> None:
                     f"{load}/{t.pool_participants or '-'}",
                     t.default_tags or "-",
                     _or_default(predict),
+                    "/".join(
+                        (
+                            "tenant" if t.allow_tenant_hooks else "meeting",
+                            _or_default(t.hook_checksum_version),
+                            _or_default(t.hook_personal_data),
+                        )
+                    ),
                 ]
             )
         return rows
 
     print_table(
-        ["NAME", "HOSTNAME", "SECRETS", "SEATS", "MINUTES", "POOL", "TAGS", "PREDICT"],
+        ["NAME", "HOSTNAME", "SECRETS", "SEATS", "MINUTES", "POOL", "TAGS", "PREDICT", "HOOKS"],
         with_store(ctx, action),
     )
 
@@ -129,6 +136,21 @@ def _or_default(value: object) -> str:
     is_flag=True,
     help="Clear seats, minutes and prediction back to the platform settings.",
 )
+@click.option(
+    "--allow-tenant-hooks/--no-allow-tenant-hooks",
+    default=None,
+    help="Allow webhooks without meetingID, for all of the tenant's meetings (docs/webhooks.md).",
+)
+@click.option(
+    "--hook-checksum-version",
+    type=click.Choice(["3.3", "3.4", "default"]),
+    help="Callback checksum of its webhook events ('default': webhook_checksum_version).",
+)
+@click.option(
+    "--hook-personal-data",
+    type=click.Choice(["keep", "hash", "remove", "default"]),
+    help="Personal data in its webhook events ('default': webhook_personal_data).",
+)
 @click.pass_context
 def set_(
     ctx: click.Context,
@@ -142,9 +164,12 @@ def set_(
     recording_retention_days: int | None,
     keep_recordings: bool,
     platform_defaults: bool,
+    allow_tenant_hooks: bool | None,
+    hook_checksum_version: str | None,
+    hook_personal_data: str | None,
 ) -> None:
-    """Set a tenant's capacity reservation defaults, pool, server tags and recording
-    retention."""
+    """Set a tenant's capacity reservation defaults, pool, server tags, recording retention and
+    webhook settings."""
     if pool is not None and no_pool:
         raise click.UsageError("use either --pool N or --no-pool")
     if recording_retention_days is not None and keep_recordings:
@@ -162,6 +187,16 @@ def set_(
         values["default_tags"] = tags.strip() or None
     if predict is not None:
         values["predict_size"] = predict
+    if allow_tenant_hooks is not None:
+        values["allow_tenant_hooks"] = allow_tenant_hooks
+    if hook_checksum_version is not None:
+        values["hook_checksum_version"] = (
+            None if hook_checksum_version == "default" else hook_checksum_version
+        )
+    if hook_personal_data is not None:
+        values["hook_personal_data"] = (
+            None if hook_personal_data == "default" else hook_personal_data
+        )
     if recording_retention_days is not None or keep_recordings:
         values["recording_retention_days"] = recording_retention_days
     if not values:

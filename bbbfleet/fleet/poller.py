@@ -44,8 +44,8 @@ class PollReport:
 
 
 class Leadership:
-    """Whether this process is the one that polls (always, on SQLite).  Other singleton jobs
-    (the recording worker) use it with their own lock id."""
+    """Whether this process is the one that does a job (always, on SQLite): it holds the
+    PostgreSQL session advisory lock ``lock_id`` (the poller's by default)."""
 
     def __init__(self, db: Database, lock_id: int = POLLER_LOCK) -> None:
         self.db = db
@@ -62,10 +62,17 @@ class Leadership:
             except Exception:  # lost the connection, and with it the lock
                 await self.release()
         connection = await self.db.async_engine.connect()
-        got = (
-            await connection.execute(text(f"SELECT pg_try_advisory_lock({self.lock_id})"))
-        ).scalar_one()
-        await connection.commit()
+        try:
+            got = (
+                await connection.execute(text(f"SELECT pg_try_advisory_lock({self.lock_id})"))
+            ).scalar_one()
+            await connection.commit()
+        except BaseException:
+            # cancelled or failed between taking the lock and keeping the connection: a pooled
+            # connection would keep the lock for ever, so this one is closed for real
+            with contextlib.suppress(Exception):
+                await connection.invalidate()
+            raise
         if got:
             self._connection = connection
             return True
@@ -73,14 +80,23 @@ class Leadership:
         return False
 
     async def release(self) -> None:
-        if self._connection is not None:
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        try:
+            # a pooled connection outlives close(): the session lock must be given back
+            await connection.execute(text(f"SELECT pg_advisory_unlock({self.lock_id})"))
+            await connection.commit()
+        except Exception:
             with contextlib.suppress(Exception):
-                # a pooled connection outlives close(): the session lock must be given back
-                await self._connection.execute(text(f"SELECT pg_advisory_unlock({self.lock_id})"))
-                await self._connection.commit()
+                await connection.invalidate()  # closed for real: the lock goes with it
+        except BaseException:
             with contextlib.suppress(Exception):
-                await self._connection.close()
-            self._connection = None
+                await connection.invalidate()
+            raise
+        finally:
+            with contextlib.suppress(Exception):
+                await connection.close()
 
 
 def parse_attendance(blocks: list[str]) -> dict[str, int]:

@@ -14,8 +14,14 @@ from starlette.routing import BaseRoute, Route
 
 from bbbfleet.fleet.poller import Poller
 from bbbfleet.gateway.backends import BackendClient
-from bbbfleet.gateway.callbacks import ENDED_PATH, EndCallbacks
+from bbbfleet.gateway.callbacks import (
+    ENDED_PATH,
+    RELAY_PATH,
+    EndCallbacks,
+    restore_callback_urls,
+)
 from bbbfleet.gateway.directory import Directory
+from bbbfleet.gateway.hooks import EVENTS_PATH, HooksService
 from bbbfleet.gateway.meetings import Clock, MeetingService, wall_clock_ms
 from bbbfleet.gateway.push import PUSH_PATH, PushReceiver
 from bbbfleet.gateway.recordings import RecordingService
@@ -30,6 +36,7 @@ from bbbfleet.recordings.storage import DirectoryStorage
 from bbbfleet.settings import Settings
 from bbbfleet.storage.recordings import CENTRAL
 from bbbfleet.storage.repository import Server, Store
+from bbbfleet.webhooks.delivery import Deliverer
 
 log = logging.getLogger(__name__)
 API_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"]
@@ -48,16 +55,27 @@ def create_app(settings: Settings, clock: Clock = wall_clock_ms) -> Starlette:
     backends = BackendClient(
         settings.backend_timeout, settings.backend_connections, settings.backend_checksum_algorithm
     )
-    callbacks = EndCallbacks(store, settings.public_url, clock, settings.backend_timeout)
+    deliverer = Deliverer(store, directory, settings)
+    callbacks = EndCallbacks(
+        store, settings.public_url, clock, settings.backend_timeout, directory, deliverer
+    )
     meetings = MeetingService(store, backends, directory, settings, callbacks, clock)
     poller = Poller(store, backends, settings, clock, on_change=directory.invalidate)
-    recording_index = RecordingIndex(store, backends, settings, clock)
+    hooks = HooksService(store, directory, backends, deliverer, settings, clock)
+    recording_index = RecordingIndex(
+        store,
+        backends,
+        settings,
+        clock,
+        # recordings' metadata shows the tenant's own callback URLs, not the relay URLs
+        lambda _key, value: restore_callback_urls(value, settings.public_url),
+    )
     recordings = DirectoryStorage(settings.recordings_dir)
     recording_service = RecordingService(
         store, backends, directory, settings, recording_index, clock, recordings.formats
     )
     gateway = Gateway(
-        settings, directory, meetings, SessionRouter(backends, directory), recording_service
+        settings, directory, meetings, SessionRouter(backends, directory), recording_service, hooks
     )
 
     async def pushed(server: Server, record_id: str) -> None:
@@ -87,19 +105,26 @@ def create_app(settings: Settings, clock: Clock = wall_clock_ms) -> Starlette:
             tasks.append(asyncio.create_task(recording_index.run()))
         if settings.recording_worker:
             tasks.append(asyncio.create_task(worker.run()))
+        if settings.webhooks:
+            tasks.append(asyncio.create_task(deliverer.run()))
+            tasks.append(asyncio.create_task(hooks.run_registrar()))
         try:
             yield
         finally:
             for task in tasks:
                 task.cancel()
+            for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            await deliverer.close()
             await callbacks.close()
             await backends.close()
             await store.close()
 
     routes: list[BaseRoute] = [
         Route(f"{ENDED_PATH}/{{meeting}}/{{token}}", callbacks.handle, methods=["GET", "POST"]),
+        Route(f"{RELAY_PATH}/{{payload}}/{{token}}", callbacks.relay, methods=["GET", "POST"]),
+        Route(f"{EVENTS_PATH}/{{server}}/{{token}}", hooks.ingress, methods=["POST"]),
         Route(PUSH_PATH, push.handle, methods=API_METHODS),
         Route("/presentation/{record_id}/{path:path}", playback.presentation_file, methods=READ),
         Route("/playback/video/{record_id}", _add_slash, methods=READ),
@@ -108,6 +133,7 @@ def create_app(settings: Settings, clock: Clock = wall_clock_ms) -> Starlette:
     ]
     for prefix in ("", "/t/{tenant}"):
         routes += [
+            Route(f"{prefix}/bigbluebutton/api/hooks/ping", hooks.ping, methods=["GET"]),
             Route(f"{prefix}/bigbluebutton/api", gateway.version, methods=["GET", "POST"]),
             Route(f"{prefix}/bigbluebutton/api/", gateway.version, methods=["GET", "POST"]),
             Route(f"{prefix}/bigbluebutton/", gateway.version, methods=["GET", "POST"]),
@@ -118,6 +144,8 @@ def create_app(settings: Settings, clock: Clock = wall_clock_ms) -> Starlette:
     app.state.directory = directory
     app.state.meetings = meetings
     app.state.poller = poller
+    app.state.hooks = hooks
+    app.state.deliverer = deliverer
     app.state.recording_index = recording_index
     app.state.importer = importer
     app.state.recording_worker = worker

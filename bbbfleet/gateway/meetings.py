@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from bbbfleet import placement, policy
 from bbbfleet.gateway.answers import Answer, Document, Failure, Redirect
 from bbbfleet.gateway.backends import BackendClient, BackendFailure, BackendInvalidAnswer
-from bbbfleet.gateway.callbacks import EndCallbacks
+from bbbfleet.gateway.callbacks import EndCallbacks, restore_callback_urls
 from bbbfleet.gateway.directory import Directory
 from bbbfleet.placement import (
     Health,
@@ -165,9 +165,11 @@ class MeetingService:
         return query.without("checksum").replace("meetingID", meeting.backend_meeting_id)
 
     def _to_tenant(self, body: str, meeting: Meeting) -> str:
-        return documents.replace_element_text(
+        body = documents.replace_element_text(
             body, "meetingID", meeting.backend_meeting_id, meeting.meeting_id
         )
+        # metadata shows the tenant's own callback URLs, not the gateway's relay URLs
+        return restore_callback_urls(body, self.settings.public_url, xml=True)
 
     async def _failed(self, server: Server, failure: BackendFailure) -> None:
         """A call to ``server`` failed: it takes no new meetings until polls succeed again."""
@@ -327,10 +329,19 @@ class MeetingService:
             body, content_type = request.body, request.content_type
         params = request.params if request is not None else ApiParams.parse(query.encode().encode())
         with_policy = policy.apply_to_create(query, params, tenant.policy, self.platform_texts)
-        backend_query = (
+        backend_query = self.callbacks.relay_query(
             self._backend_query(with_policy, meeting)
             .without("duration")  # reserves capacity at the gateway; never a hard end in BBB
-            .replace("meetingEndedURL", self.callbacks.url_for(meeting, server))
+            .replace(
+                "meetingEndedURL",
+                self.callbacks.url_for(
+                    meeting,
+                    server,
+                    ApiParams.parse(with_policy.encode().encode()).get("meetingEndedURL"),
+                ),
+            ),
+            meeting,
+            server,
         )
         try:
             text, root = await self.backends.call_document(

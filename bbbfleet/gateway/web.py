@@ -12,6 +12,7 @@ from starlette.responses import Response
 from bbbfleet.gateway.answers import Answer, Document, Failure, to_response
 from bbbfleet.gateway.auth import Unauthorised, authenticate, candidate_tenants
 from bbbfleet.gateway.directory import Directory
+from bbbfleet.gateway.hooks import HooksService
 from bbbfleet.gateway.meetings import CreateRequest, MeetingService
 from bbbfleet.gateway.recordings import RecordingService
 from bbbfleet.gateway.sessions import SessionRouter
@@ -88,11 +89,13 @@ class Gateway:
         meetings: MeetingService,
         sessions: SessionRouter,
         recordings: RecordingService,
+        hooks: HooksService | None = None,
     ) -> None:
         self.settings = settings
         self.directory = directory
         self.meetings = meetings
         self.sessions = sessions
+        self.hooks = hooks
         self.recordings = recordings
         self.handlers: dict[str, Handler] = {
             "create": self._create,
@@ -135,6 +138,11 @@ class Gateway:
         name = request.path_params["call"]
         call = CALLS.get(name)
         session_call = call is not None and call.checksum is ChecksumFamily.NONE
+        if call is not None and call.checksum is ChecksumFamily.HOOKS and self.hooks is not None:
+            if not call.accepts(request.method):
+                return to_response(Failure(E.METHOD_NOT_ALLOWED, status=405), request)
+            # bbb-webhooks: its own checksum rules, answers and per-tenant storage
+            return to_response(await self.hooks.api(request, name), request)
         if call is None or (name not in self.handlers and not session_call):
             return to_response(Failure(E.UNKNOWN_CALL, status=404), request)
         if not call.accepts(request.method):

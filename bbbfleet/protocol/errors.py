@@ -228,6 +228,21 @@ LEARNING_DASHBOARD_NOT_FOUND = "Learning Dashboard data not found"
 JOIN_URL_PROVIDED = "Join URL provided successfully."
 STUNS_NO_CONFERENCE = "Could not find conference."
 
+# --- webhooks at the gateway: bbbfleet's own keys (docs/webhooks.md) ----------------------------
+HOOK_MEETING_ID_REQUIRED = ApiError(
+    "missingParamMeetingID",
+    "You must specify a meetingID in the parameters: hooks of this account are scoped to one "
+    "meeting.",
+)
+HOOK_INVALID_CALLBACK_URL = ApiError(
+    "invalidCallbackURL",
+    "The callbackURL must be an absolute http or https URL without user name or password, "
+    "reaching a public host.",
+)
+HOOK_LIMIT_REACHED = ApiError(
+    "tooManyHooks", "This account has reached the number of hooks it may register."
+)
+
 # --- recording push from a BBB server (bbbfleet's own call, CONTRACTS C2) ------------------------
 PUSH_CHECKSUM = ApiError("checksumError", "Checksums do not match")
 ARCHIVE_MISMATCH = ApiError(

@@ -154,6 +154,12 @@ class MeetingStore:
     async def get_by_pk(self, meeting_pk: int) -> Meeting | None:
         return await self.db.read(lambda conn: _one(conn, meetings.c.id == meeting_pk))
 
+    async def find_by_backend_id(self, backend_meeting_id: str) -> Meeting | None:
+        """The meeting sent to BBB as ``backend_meeting_id`` (webhook events name it so)."""
+        return await self.db.read(
+            lambda conn: _one(conn, meetings.c.backend_meeting_id == backend_meeting_id)
+        )
+
     async def find_by_internal_id(self, tenant_id: int, internal_id: str) -> Meeting | None:
         return await self.db.read(
             lambda conn: _one(

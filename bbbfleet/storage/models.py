@@ -50,6 +50,11 @@ class TenantRow(Base):
     default_tags: Mapped[str | None] = mapped_column(String(255), nullable=True)
     predict_size: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     policy: Mapped[str] = mapped_column(Text, default="{}")  # bbbfleet.policy.TenantPolicy JSON
+    # webhooks (docs/webhooks.md): hooks without meetingID allowed, callback checksum version,
+    # personal data in events ("keep" | "hash" | "remove"; None: the platform setting)
+    allow_tenant_hooks: Mapped[bool] = mapped_column(Boolean, default=False)
+    hook_checksum_version: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    hook_personal_data: Mapped[str | None] = mapped_column(String(8), nullable=True)
     # days after which centrally stored recordings are deleted; None: kept forever
     recording_retention_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
@@ -133,6 +138,44 @@ class RoomRow(Base):
     meeting_id: Mapped[str] = mapped_column(String(512))
     recent_peak: Mapped[int] = mapped_column(Integer, default=0)
     updated_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class HookRow(Base):
+    """A tenant's webhook (bbb-webhooks ``hooks/create``), scoped to one of its meetings or,
+    when the operator allows it, to all of the tenant's meetings (``meeting_id`` NULL)."""
+
+    __tablename__ = "hooks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hook_id: Mapped[str] = mapped_column(String(36), unique=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    callback_url: Mapped[str] = mapped_column(Text)
+    meeting_id: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    event_ids: Mapped[str | None] = mapped_column(Text, nullable=True)  # comma list, lowercase
+    raw: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class HookDeliveryRow(Base):
+    """One queued callback: an event for a hook (delivered in ``id`` order per hook), or a
+    relay of one of BBB's own callbacks (``hook_id`` NULL, each independent)."""
+
+    __tablename__ = "hook_deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hook_id: Mapped[int | None] = mapped_column(
+        ForeignKey("hooks.id", ondelete="CASCADE"), index=True, nullable=True
+    )
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    url: Mapped[str] = mapped_column(Text)
+    method: Mapped[str] = mapped_column(String(8), default="POST")
+    body: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
+    headers: Mapped[str] = mapped_column(Text, default="{}")  # JSON object
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_ms: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
+    created_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(512), nullable=True)
 
 
 # Prefix filters are index range scans, which need byte order: PostgreSQL's default collation
@@ -236,6 +279,8 @@ tenant_secrets = cast(Table, TenantSecretRow.__table__)
 servers = cast(Table, ServerRow.__table__)
 meetings = cast(Table, MeetingRow.__table__)
 rooms = cast(Table, RoomRow.__table__)
+hooks = cast(Table, HookRow.__table__)
+hook_deliveries = cast(Table, HookDeliveryRow.__table__)
 recording_imports = cast(Table, RecordingImportRow.__table__)
 recordings = cast(Table, RecordingRow.__table__)
 recording_meta = cast(Table, RecordingMetaRow.__table__)

@@ -33,6 +33,9 @@ class Tenant:
     predict_size: bool | None = None
     recording_retention_days: int | None = None  # None: central recordings are kept forever
     policy: TenantPolicy = field(default_factory=TenantPolicy)
+    allow_tenant_hooks: bool = False  # hooks without meetingID (all of the tenant's meetings)
+    hook_checksum_version: str | None = None  # "3.3" | "3.4"; None: the platform setting
+    hook_personal_data: str | None = None  # "keep" | "hash" | "remove"; None: the platform's
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,3 +107,45 @@ class ServerPoll:
     ok: bool
     attendance: dict[str, int]  # backend meetingID -> participantCount
     error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Hook:
+    """A tenant's webhook.  ``meeting_id`` None: every meeting of the tenant."""
+
+    id: int
+    hook_id: str
+    tenant_id: int
+    callback_url: str
+    meeting_id: str | None
+    event_ids: tuple[str, ...] | None
+    raw: bool
+    created_ms: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One queued callback request (an event for a hook, or a relay of a BBB callback)."""
+
+    id: int
+    hook_id: int | None
+    tenant_id: int
+    kind: str
+    url: str
+    method: str
+    body: bytes
+    headers: dict[str, str]
+    attempts: int
+    next_attempt_ms: int
+    created_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class NewDelivery:
+    hook_id: int | None
+    tenant_id: int
+    kind: str
+    url: str
+    method: str = "POST"
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)

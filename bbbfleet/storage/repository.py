@@ -7,6 +7,7 @@ indexed SELECT.  Every method works unchanged on SQLite and PostgreSQL.
 from __future__ import annotations
 
 from bbbfleet.storage.database import Database
+from bbbfleet.storage.hooks import HookStore
 from bbbfleet.storage.imports import ImportStore
 from bbbfleet.storage.meetings import MeetingStore, PlacementInputs, PollOutcome
 from bbbfleet.storage.recordings import (
@@ -17,7 +18,10 @@ from bbbfleet.storage.recordings import (
 )
 from bbbfleet.storage.records import (
     AlreadyExists,
+    Delivery,
+    Hook,
     Meeting,
+    NewDelivery,
     NewMeeting,
     NotFound,
     Server,
@@ -31,9 +35,13 @@ from bbbfleet.storage.tenants import TenantStore
 __all__ = [
     "AlreadyExists",
     "Database",
+    "Delivery",
+    "Hook",
+    "HookStore",
     "IndexedRecording",
     "Meeting",
     "MeetingStore",
+    "NewDelivery",
     "NewMeeting",
     "NotFound",
     "PlacementInputs",
@@ -52,13 +60,15 @@ __all__ = [
 
 
 class Store:
-    """All of bbbfleet's state: ``tenants``, ``servers``, ``meetings`` and ``recordings``."""
+    """All of bbbfleet's state: ``tenants``, ``servers``, ``meetings``, ``recordings`` and
+    ``hooks`` (with the callback delivery queue)."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
         self.tenants = TenantStore(db)
         self.servers = ServerStore(db)
         self.meetings = MeetingStore(db)
+        self.hooks = HookStore(db)
         self.imports = ImportStore(db)
         self.recordings = RecordingStore(db)
 

@@ -22,6 +22,9 @@ TENANT_SETTINGS = (
     "pool_participants",
     "default_tags",
     "predict_size",
+    "allow_tenant_hooks",
+    "hook_checksum_version",
+    "hook_personal_data",
     "recording_retention_days",
 )
 

@@ -34,6 +34,8 @@ COMMANDS = [
     ["server", "remove"],
     ["server", "enable"],
     ["server", "disable"],
+    ["server", "register-hooks"],
+    ["tenant", "set"],
     ["tenant"],
     ["tenant", "add"],
     ["tenant", "list"],
@@ -60,8 +62,8 @@ def test_every_command_has_help(run, command: list[str]) -> None:  # type: ignor
 
 
 def test_db_upgrade_is_repeatable(run) -> None:  # type: ignore[no-untyped-def]
-    assert "revision 0005" in run("db", "upgrade").output
-    assert "revision 0005" in run("db", "upgrade").output
+    assert "revision 0006" in run("db", "upgrade").output
+    assert "revision 0006" in run("db", "upgrade").output
 
 
 def test_tenant_lifecycle(run) -> None:  # type: ignore[no-untyped-def]
@@ -164,6 +166,34 @@ def test_tenant_settings(run) -> None:  # type: ignore[no-untyped-def]
     run("tenant", "set", "school", "--no-pool", "--platform-defaults")
     row = run("tenant", "list").output.splitlines()[1].split()
     assert row[3:8] == ["default", "default", "0/-", "eu!", "default"]
+
+
+def test_tenant_webhook_settings(run) -> None:  # type: ignore[no-untyped-def]
+    run("tenant", "add", "school")
+    assert run("tenant", "list").output.splitlines()[1].split()[-1] == "meeting/default/default"
+    result = run(
+        "tenant",
+        "set",
+        "school",
+        "--allow-tenant-hooks",
+        "--hook-checksum-version",
+        "3.4",
+        "--hook-personal-data",
+        "hash",
+    )
+    assert result.exit_code == 0
+    assert run("tenant", "list").output.splitlines()[1].split()[-1] == "tenant/3.4/hash"
+    run("tenant", "set", "school", "--no-allow-tenant-hooks", "--hook-personal-data", "default")
+    assert run("tenant", "list").output.splitlines()[1].split()[-1] == "meeting/3.4/default"
+    assert run("tenant", "set", "school", "--hook-personal-data", "leak").exit_code == 2
+
+
+def test_register_hooks_reports_failures(run) -> None:  # type: ignore[no-untyped-def]
+    run("server", "add", "bbb1", "http://127.0.0.1:9/bigbluebutton/api/", "secret-0123456789")
+    result = run("server", "register-hooks")
+    assert result.exit_code == 1
+    assert "bbb1: FAILED" in result.output and "bbb-webhooks installed" in result.output
+    assert run("server", "register-hooks", "nope").exit_code == 1
 
 
 def test_tenant_policy(run) -> None:  # type: ignore[no-untyped-def]

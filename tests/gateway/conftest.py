@@ -154,6 +154,8 @@ async def start_gateway(
         "cache_seconds": 0,
         "backend_timeout": 2.0,
         "poller": False,
+        # test receivers listen on loopback; tests of the refusal switch it off again
+        "webhook_allow_private_targets": True,
         "recording_worker": False,
         **settings,
     }

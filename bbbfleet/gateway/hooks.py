@@ -1,0 +1,358 @@
+"""Webhooks at the gateway: the tenants' hooks API, the ingress of events from the backends'
+bbb-webhooks, and the registration of the gateway's own hook on every backend.
+
+* ``hooks/create|list|destroy`` answer exactly as bbb-webhooks (REFERENCE.md §11.1), per tenant:
+  a tenant sees and removes only its own hooks, ``duplicateWarning`` is per tenant, and a hook
+  needs one of the tenant's meetingIDs unless the operator allows tenant-wide hooks for it.
+* Every enabled backend gets one hook of the gateway (``getRaw=false``) whose callback URL is
+  ``<public_url>/bigbluebutton/fleet/events/<server id>/<token>`` (token: HMAC with the server's
+  secret).  Events arriving there are checked (token, then bbb-webhooks' callback checksum with
+  the server's secret, v3.3 or v3.4 form), mapped to the tenant's meeting, passed through the
+  privacy filter and queued once per matching hook of that tenant.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from bbbfleet.fleet.poller import Leadership
+from bbbfleet.gateway.answers import Answer, Document
+from bbbfleet.gateway.auth import candidate_tenants
+from bbbfleet.gateway.backends import BackendClient, BackendFailure
+from bbbfleet.gateway.callbacks import restore_callback_urls
+from bbbfleet.gateway.directory import Directory
+from bbbfleet.placement import ServerState
+from bbbfleet.protocol import documents
+from bbbfleet.protocol import errors as E
+from bbbfleet.protocol.params import RawQuery
+from bbbfleet.protocol.webhooks import (
+    HOOKS_MEDIA_TYPE,
+    HOOKS_PING_TEXT,
+    HookListing,
+    callback_checksum_version,
+    event_id_of,
+    event_json,
+    hooks_checksum_valid,
+    hooks_create_xml,
+    hooks_destroy_xml,
+    hooks_duplicate_xml,
+    hooks_error_xml,
+    hooks_list_xml,
+    hooks_query_params,
+    parse_callback_body,
+    parse_hooks_create,
+)
+from bbbfleet.settings import Settings
+from bbbfleet.storage.hooks import Located
+from bbbfleet.storage.repository import Hook, Meeting, NewDelivery, Server, Store, Tenant
+from bbbfleet.webhooks.delivery import EVENT, Deliverer
+from bbbfleet.webhooks.mapping import parse_backend_meeting_id
+from bbbfleet.webhooks.privacy import EventScope, PersonalData, filter_event
+from bbbfleet.webhooks.targets import callback_url_problem
+
+log = logging.getLogger(__name__)
+EVENTS_PATH = "/bigbluebutton/fleet/events"
+REGISTRAR_LOCK = 7_203_132
+
+
+def ingress_token(server: Server) -> str:
+    message = f"events:{server.id}".encode()
+    return hmac.new(server.secret.encode(), message, hashlib.sha256).hexdigest()[:32]
+
+
+def origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+def _listing(hook: Hook) -> HookListing:
+    return HookListing(
+        hook.hook_id, hook.callback_url, hook.meeting_id, hook.event_ids, False, hook.raw
+    )
+
+
+class HooksService:
+    def __init__(
+        self,
+        store: Store,
+        directory: Directory,
+        backends: BackendClient,
+        deliverer: Deliverer,
+        settings: Settings,
+        clock: Callable[[], int],
+    ) -> None:
+        self.store = store
+        self.directory = directory
+        self.backends = backends
+        self.deliverer = deliverer
+        self.settings = settings
+        self.clock = clock
+        self.public_origin = origin(settings.public_url)
+        self.leadership = Leadership(store.db, REGISTRAR_LOCK)
+        self.dropped = 0  # events for meetings the gateway does not know (for tests)
+
+    # --- the tenants' hooks API ------------------------------------------------------------
+
+    async def ping(self, _request: Request) -> Response:
+        # bbb-webhooks writes the text without a Content-Type
+        return Response(HOOKS_PING_TEXT)
+
+    async def api(self, request: Request, call: str) -> Answer:
+        """``hooks/create|list|destroy`` from a tenant (after method checks)."""
+        raw_query: bytes = request.scope["query_string"]
+        snapshot = await self.directory.get()
+        candidates = candidate_tenants(
+            snapshot,
+            request.path_params.get("tenant"),
+            request.headers.get("host"),
+            self.settings.tenant_by_secret,
+        )
+        tenant = self._authenticate(call, raw_query, candidates)
+        if tenant is None:
+            return _hooks(hooks_error_xml(E.HOOKS_CHECKSUM))
+        params = hooks_query_params(raw_query)
+        try:
+            if call == "hooks/create":
+                return await self._create(tenant, params)
+            if call == "hooks/list":
+                return await self._list(tenant, params)
+            return await self._destroy(tenant, params)
+        except Exception:  # bbb-webhooks answers its *HookError for any storage failure
+            log.exception("%s failed", call)
+            error = {
+                "hooks/create": E.HOOKS_CREATE_ERROR,
+                "hooks/list": E.HOOKS_LIST_ERROR,
+            }.get(call, E.HOOKS_DESTROY_ERROR)
+            return _hooks(hooks_error_xml(error))
+
+    def _authenticate(
+        self, call: str, raw_query: bytes, candidates: Sequence[Tenant]
+    ) -> Tenant | None:
+        algorithms = self.settings.checksum_algorithms
+        for tenant in candidates:
+            for secret in tenant.secrets:
+                if hooks_checksum_valid(call, raw_query, secret, algorithms):
+                    return tenant
+        return None
+
+    async def _create(self, tenant: Tenant, params: dict[str, str]) -> Answer:
+        request = parse_hooks_create(params)
+        if isinstance(request, E.ApiError):
+            return _hooks(hooks_error_xml(request))
+        meeting_id = request.meeting_id or None
+        if meeting_id is None and not tenant.allow_tenant_hooks:
+            return _hooks(hooks_error_xml(E.HOOK_MEETING_ID_REQUIRED))
+        problem = callback_url_problem(
+            request.callback_url, self.settings.webhook_allow_private_targets
+        )
+        if problem is not None:
+            log.info(
+                "tenant %s: callbackURL %r refused: %s", tenant.name, request.callback_url, problem
+            )
+            return _hooks(hooks_error_xml(E.HOOK_INVALID_CALLBACK_URL))
+        existing = await self.store.hooks.list(tenant.id)
+        if len(existing) >= self.settings.webhook_max_hooks and not any(
+            h.callback_url == request.callback_url for h in existing
+        ):
+            return _hooks(hooks_error_xml(E.HOOK_LIMIT_REACHED))
+        hook, created = await self.store.hooks.create(
+            tenant.id,
+            request.callback_url,
+            meeting_id,
+            request.event_ids,
+            request.get_raw,
+            self.clock(),
+        )
+        if not created:
+            return _hooks(hooks_duplicate_xml(hook.hook_id))
+        return _hooks(hooks_create_xml(hook.hook_id, False, hook.raw))
+
+    async def _list(self, tenant: Tenant, params: dict[str, str]) -> Answer:
+        hooks = await self.store.hooks.list(tenant.id, params.get("meetingID"))
+        return _hooks(hooks_list_xml(_listing(h) for h in hooks))
+
+    async def _destroy(self, tenant: Tenant, params: dict[str, str]) -> Answer:
+        hook_id = params.get("hookID")
+        if hook_id is None:
+            return _hooks(hooks_error_xml(E.HOOKS_MISSING_HOOK_ID))
+        if not await self.store.hooks.destroy(tenant.id, hook_id):
+            return _hooks(hooks_error_xml(E.HOOKS_DESTROY_MISSING))
+        return _hooks(hooks_destroy_xml())
+
+    # --- ingress of the backends' events ---------------------------------------------------
+
+    def ingress_url(self, server: Server) -> str:
+        return f"{self.settings.public_url}{EVENTS_PATH}/{server.id}/{ingress_token(server)}"
+
+    async def _server(self, server_id: int) -> Server | None:
+        server = (await self.directory.get()).server_by_id.get(server_id)
+        if server is None:
+            self.directory.invalidate()
+            server = (await self.directory.get()).server_by_id.get(server_id)
+        return server
+
+    async def ingress(self, request: Request) -> Response:
+        """A backend's bbb-webhooks POSTs events here."""
+        try:
+            server_id = int(request.path_params["server"])
+        except ValueError:
+            return Response(status_code=404)
+        server = await self._server(server_id)
+        if server is None or not hmac.compare_digest(
+            request.path_params["token"], ingress_token(server)
+        ):
+            return Response(status_code=404)
+        body = await request.body()
+        if len(body) > self.settings.max_body_bytes:
+            return Response(status_code=413)
+        text = body.decode("latin-1")
+        url = self.ingress_url(server)
+        query = request.scope["query_string"].decode("latin-1")
+        received = f"{url}?{query}" if query else url
+        if not self._signed(request, received, text, server):
+            log.warning("event from %s with a wrong checksum: ignored", server.name)
+            return Response(status_code=401)
+        try:
+            form = parse_callback_body(text)
+        except ValueError as exc:
+            log.warning("unreadable event from %s: %s", server.name, exc)
+            return Response(status_code=400)
+        queued = 0
+        for event in form.events:
+            if isinstance(event, dict):
+                queued += await self.route_event(server, event)
+        if queued:
+            self.deliverer.wake()
+        return Response(status_code=200)
+
+    @staticmethod
+    def _signed(request: Request, received: str, body: str, server: Server) -> bool:
+        """bbb-webhooks' checksum with the server's secret (v3.0–3.3 or v3.4+ form), or, from a
+        bbb-webhooks with ``auth2_0: true``, ``Authorization: Bearer <secret>``."""
+        bearer = request.headers.get("authorization", "")
+        if bearer:
+            return hmac.compare_digest(bearer.encode(), f"Bearer {server.secret}".encode())
+        return callback_checksum_version(received, body, server.secret) is not None
+
+    async def route_event(self, server: Server, event: dict[str, Any]) -> int:
+        """Queue one mapped event for the matching hooks of its tenant; returns how many."""
+        event_id = event_id_of(event)
+        attributes = event.get("data", {}).get("attributes")
+        meeting = attributes.get("meeting") if isinstance(attributes, dict) else None
+        backend_id = meeting.get("external-meeting-id") if isinstance(meeting, dict) else None
+        if event_id is None or not isinstance(backend_id, str):
+            log.info("event without meeting from %s dropped", server.name)
+            self.dropped += 1
+            return 0
+        snapshot = await self.directory.get()
+        tenants = {t.id: t for t in snapshot.tenants}
+
+        def locate(row: Meeting | None) -> Located | None:
+            tenant_meeting = _tenant_meeting(server, backend_id, row)
+            tenant = tenants.get(tenant_meeting[0]) if tenant_meeting else None
+            if tenant is None or tenant_meeting is None:
+                return None
+            return tenant.id, tenant_meeting[1], tenant.allow_tenant_hooks
+
+        def build(located: Located, hooks: Sequence[Hook]) -> list[NewDelivery]:
+            wanted = [h for h in hooks if h.event_ids is None or event_id in h.event_ids]
+            if not wanted:
+                return []
+            tenant = tenants[located[0]]
+            scope = EventScope(
+                backend_meeting_id=backend_id,
+                tenant_meeting_id=located[1],
+                public_origin=self.public_origin,
+                backend_origins=tuple(o for s in snapshot.servers if (o := origin(s.api_url))),
+                personal=PersonalData(
+                    tenant.hook_personal_data or self.settings.webhook_personal_data
+                ),
+                hash_key=(self.settings.webhook_hash_key or "").encode() or None,
+                restore_url=lambda text: restore_callback_urls(text, self.settings.public_url),
+            )
+            body = event_json(filter_event(event, scope)).encode()
+            return [NewDelivery(h.id, tenant.id, EVENT, h.callback_url, body=body) for h in wanted]
+
+        queued = await self.store.hooks.route_event(
+            backend_id, locate, build, self.deliverer.clock()
+        )
+        if queued is None:
+            log.info(
+                "%s event for unknown meeting %r from %s dropped", event_id, backend_id, server.name
+            )
+            self.dropped += 1
+            return 0
+        return queued
+
+    # --- the gateway's own hook on every backend -------------------------------------------
+
+    async def register(self, server: Server) -> bool:
+        """Make sure ``server``'s bbb-webhooks has the gateway's hook (idempotent: hooks/list
+        first).  False when the server's hooks API could not be used."""
+        url = self.ingress_url(server)
+        try:
+            _text, root = await self.backends.call_document(server, "hooks/list", RawQuery([]))
+            known = [h.findtext("callbackURL") for h in root.iterfind("hooks/hook")]
+            if url in known:
+                return True
+            query = RawQuery([]).replace("callbackURL", url).replace("getRaw", "false")
+            _text, root = await self.backends.call_document(server, "hooks/create", query)
+        except BackendFailure as failure:
+            log.warning("could not register the gateway's hook on %s: %s", server.name, failure)
+            return False
+        if documents.child_text(root, "returncode") != "SUCCESS":
+            log.warning(
+                "%s refused the gateway's hook: %s",
+                server.name,
+                documents.child_text(root, "messageKey"),
+            )
+            return False
+        log.info("registered the gateway's hook on %s", server.name)
+        return True
+
+    async def register_all(self) -> dict[str, bool]:
+        servers = [
+            s for s in await self.store.servers.list() if s.state is not ServerState.DISABLED
+        ]
+        results = await asyncio.gather(*(self.register(s) for s in servers))
+        return {s.name: ok for s, ok in zip(servers, results, strict=True)}
+
+    async def run_registrar(self) -> None:
+        """Check every backend's hook now and every ``webhook_register_interval`` (one process
+        at a time with PostgreSQL)."""
+        try:
+            while True:
+                try:
+                    if await self.leadership.acquire():
+                        await self.register_all()
+                except Exception:
+                    log.exception("webhook registration failed")
+                await asyncio.sleep(self.settings.webhook_register_interval)
+        finally:
+            await self.leadership.release()
+
+
+def _tenant_meeting(server: Server, backend_id: str, row: Meeting | None) -> tuple[int, str] | None:
+    """(tenant id, tenant meetingID) of an event's meeting: from the meetings table when the
+    gateway knows the meeting, else read from the backend meetingID (not for hashed ones)."""
+    if row is not None:
+        if row.server_id is not None and row.server_id != server.id:
+            return None  # a stale copy of a meeting that was re-created elsewhere
+        return row.tenant_id, row.meeting_id
+    parsed = parse_backend_meeting_id(backend_id)
+    if parsed is None or parsed.meeting_id is None:
+        return None
+    return parsed.tenant_id, parsed.meeting_id
+
+
+def _hooks(body: str) -> Document:
+    return Document(body, media_type=HOOKS_MEDIA_TYPE)

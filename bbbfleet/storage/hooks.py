@@ -1,0 +1,279 @@
+"""Tenants' webhooks and the persistent queue of callback deliveries.
+
+The queue is the ``hook_deliveries`` table: a delivery stays there until it was delivered, given
+up, or its hook removed, so queued callbacks survive a gateway restart.  Events of one hook are
+delivered in ``id`` order: only the oldest delivery of a hook (its *head*) is ever handed out.
+Relays of BBB's own callbacks (``hook_id`` NULL) are independent of each other.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Row, delete, func, or_, select, update
+
+from bbbfleet.storage.database import Database
+from bbbfleet.storage.meetings import _one
+from bbbfleet.storage.models import hook_deliveries, hooks, meetings
+from bbbfleet.storage.records import Delivery, Hook, Meeting, NewDelivery
+
+# where an event goes: (tenant id, tenant meetingID, tenant-wide hooks allowed), None: dropped
+Located = tuple[int, str, bool]
+
+
+def _hook(row: Row[Any]) -> Hook:
+    return Hook(
+        row.id,
+        row.hook_id,
+        row.tenant_id,
+        row.callback_url,
+        row.meeting_id,
+        tuple(row.event_ids.split(",")) if row.event_ids else None,
+        bool(row.raw),
+        row.created_ms,
+    )
+
+
+def _delivery(row: Row[Any]) -> Delivery:
+    return Delivery(
+        row.id,
+        row.hook_id,
+        row.tenant_id,
+        row.kind,
+        row.url,
+        row.method,
+        bytes(row.body),
+        json.loads(row.headers or "{}"),
+        row.attempts,
+        row.next_attempt_ms,
+        row.created_ms,
+    )
+
+
+def _matching(tenant_id: int, meeting_id: str, tenant_wide: bool) -> Any:
+    scope = hooks.c.meeting_id == meeting_id
+    if tenant_wide:
+        scope = or_(scope, hooks.c.meeting_id.is_(None))
+    return select(hooks).where(hooks.c.tenant_id == tenant_id, scope).order_by(hooks.c.id)
+
+
+def _row(d: NewDelivery, now_ms: int) -> dict[str, Any]:
+    return {
+        "hook_id": d.hook_id,
+        "tenant_id": d.tenant_id,
+        "kind": d.kind,
+        "url": d.url,
+        "method": d.method,
+        "body": d.body,
+        "headers": json.dumps(d.headers, sort_keys=True),
+        "attempts": 0,
+        "next_attempt_ms": now_ms,
+        "created_ms": now_ms,
+    }
+
+
+class HookStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # --- hooks -------------------------------------------------------------------------------
+
+    async def create(
+        self,
+        tenant_id: int,
+        callback_url: str,
+        meeting_id: str | None,
+        event_ids: Sequence[str] | None,
+        raw: bool,
+        now_ms: int,
+    ) -> tuple[Hook, bool]:
+        """The new hook and True, or the tenant's existing hook for that callback URL and False
+        (bbb-webhooks' duplicateWarning: one hook per callback URL, whatever its meetingID)."""
+
+        def transaction(conn: Connection) -> tuple[Hook, bool]:
+            existing = conn.execute(
+                select(hooks)
+                .where(hooks.c.tenant_id == tenant_id, hooks.c.callback_url == callback_url)
+                .order_by(hooks.c.id)
+                .limit(1)
+            ).first()
+            if existing is not None:
+                return _hook(existing), False
+            values = {
+                "hook_id": str(uuid.uuid4()),
+                "tenant_id": tenant_id,
+                "callback_url": callback_url,
+                "meeting_id": meeting_id,
+                "event_ids": ",".join(event_ids) if event_ids else None,
+                "raw": raw,
+                "created_ms": now_ms,
+            }
+            pk = conn.execute(hooks.insert().values(**values).returning(hooks.c.id)).scalar_one()
+            row = conn.execute(select(hooks).where(hooks.c.id == pk)).one()
+            return _hook(row), True
+
+        return await self.db.write(transaction)
+
+    async def list(
+        self, tenant_id: int | None = None, meeting_id: str | None = None
+    ) -> builtins.list[Hook]:
+        """A tenant's hooks (all tenants' when None); with ``meeting_id``: its tenant-wide
+        hooks and the hooks of that meeting (bbb-webhooks' ``hooks/list?meetingID=``)."""
+        query = select(hooks).order_by(hooks.c.id)
+        if tenant_id is not None:
+            query = query.where(hooks.c.tenant_id == tenant_id)
+        if meeting_id is not None:
+            query = query.where(or_(hooks.c.meeting_id.is_(None), hooks.c.meeting_id == meeting_id))
+        return await self.db.read(lambda conn: [_hook(r) for r in conn.execute(query)])
+
+    async def matching(
+        self, tenant_id: int, meeting_id: str, tenant_wide: bool
+    ) -> builtins.list[Hook]:
+        """The hooks an event of this meeting goes to (tenant-wide ones only when allowed)."""
+        query = _matching(tenant_id, meeting_id, tenant_wide)
+        return await self.db.read(lambda conn: [_hook(r) for r in conn.execute(query)])
+
+    async def route_event(
+        self,
+        backend_meeting_id: str,
+        locate: Callable[[Meeting | None], Located | None],
+        build: Callable[[Located, Sequence[Hook]], Sequence[NewDelivery]],
+        now_ms: int,
+    ) -> int | None:
+        """An event's whole ingress in one transaction (one round trip to PostgreSQL): the
+        meeting sent to BBB as ``backend_meeting_id`` (if the gateway still knows it) →
+        ``locate`` → the matching hooks → ``build`` → queued.  Returns how many deliveries were
+        queued, None when ``locate`` dropped the event."""
+
+        def transaction(conn: Connection) -> int | None:
+            located = locate(_one(conn, meetings.c.backend_meeting_id == backend_meeting_id))
+            if located is None:
+                return None
+            matched = [_hook(r) for r in conn.execute(_matching(*located))]
+            deliveries = build(located, matched) if matched else []
+            if deliveries:
+                conn.execute(hook_deliveries.insert(), [_row(d, now_ms) for d in deliveries])
+            return len(deliveries)
+
+        return await self.db.write(transaction)
+
+    async def destroy(self, tenant_id: int, hook_id: str) -> bool:
+        """Remove one of the tenant's hooks (and its queued deliveries); False if it has none
+        with that ID."""
+
+        def transaction(conn: Connection) -> bool:
+            pk = conn.execute(
+                select(hooks.c.id).where(hooks.c.tenant_id == tenant_id, hooks.c.hook_id == hook_id)
+            ).scalar()
+            if pk is None:
+                return False
+            conn.execute(delete(hook_deliveries).where(hook_deliveries.c.hook_id == pk))
+            conn.execute(delete(hooks).where(hooks.c.id == pk))
+            return True
+
+        return await self.db.write(transaction)
+
+    async def remove_by_pk(self, pk: int) -> None:
+        def transaction(conn: Connection) -> None:
+            conn.execute(delete(hook_deliveries).where(hook_deliveries.c.hook_id == pk))
+            conn.execute(delete(hooks).where(hooks.c.id == pk))
+
+        await self.db.write(transaction)
+
+    async def get_by_pk(self, pk: int) -> Hook | None:
+        row = await self.db.read(
+            lambda conn: conn.execute(select(hooks).where(hooks.c.id == pk)).first()
+        )
+        return None if row is None else _hook(row)
+
+    # --- the delivery queue ----------------------------------------------------------------
+
+    async def enqueue(self, deliveries: Sequence[NewDelivery], now_ms: int) -> int:
+        """Queue callbacks, due at once; returns how many."""
+        if not deliveries:
+            return 0
+        rows = [_row(d, now_ms) for d in deliveries]
+        await self.db.write(lambda conn: conn.execute(hook_deliveries.insert(), rows))
+        return len(rows)
+
+    async def due(
+        self, now_ms: int, busy_hooks: Sequence[int], limit: int
+    ) -> builtins.list[Delivery]:
+        """The deliveries to attempt now: the head of each hook's queue when it is due (a hook
+        whose head waits for a retry holds back its later events), and due relays.  Hooks in
+        ``busy_hooks`` are being worked on already."""
+        d = hook_deliveries
+        heads = (
+            select(func.min(d.c.id)).where(d.c.hook_id.is_not(None)).group_by(d.c.hook_id)
+        ).scalar_subquery()
+        query = (
+            select(d)
+            .where(
+                d.c.next_attempt_ms <= now_ms,
+                or_(d.c.hook_id.is_(None), d.c.id.in_(heads)),
+            )
+            .order_by(d.c.next_attempt_ms, d.c.id)
+            .limit(limit)
+        )
+        if busy_hooks:
+            query = query.where(or_(d.c.hook_id.is_(None), d.c.hook_id.not_in(list(busy_hooks))))
+        return await self.db.read(lambda conn: [_delivery(r) for r in conn.execute(query)])
+
+    async def head(self, hook_pk: int) -> Delivery | None:
+        """The oldest queued delivery of a hook."""
+        query = (
+            select(hook_deliveries)
+            .where(hook_deliveries.c.hook_id == hook_pk)
+            .order_by(hook_deliveries.c.id)
+            .limit(1)
+        )
+        row = await self.db.read(lambda conn: conn.execute(query).first())
+        return None if row is None else _delivery(row)
+
+    async def delivered_then_head(self, delivery_id: int, hook_pk: int) -> Delivery | None:
+        """Take a delivered event off its hook's queue and return the hook's next one (one
+        transaction)."""
+
+        def transaction(conn: Connection) -> Delivery | None:
+            conn.execute(delete(hook_deliveries).where(hook_deliveries.c.id == delivery_id))
+            row = conn.execute(
+                select(hook_deliveries)
+                .where(hook_deliveries.c.hook_id == hook_pk)
+                .order_by(hook_deliveries.c.id)
+                .limit(1)
+            ).first()
+            return None if row is None else _delivery(row)
+
+        return await self.db.write(transaction)
+
+    async def delivered(self, delivery_id: int) -> None:
+        await self.db.write(
+            lambda conn: conn.execute(
+                delete(hook_deliveries).where(hook_deliveries.c.id == delivery_id)
+            )
+        )
+
+    async def retry_later(self, delivery_id: int, attempts: int, at_ms: int, error: str) -> None:
+        await self.db.write(
+            lambda conn: conn.execute(
+                update(hook_deliveries)
+                .where(hook_deliveries.c.id == delivery_id)
+                .values(attempts=attempts, next_attempt_ms=at_ms, last_error=error[:500])
+            )
+        )
+
+    async def pending(self, tenant_id: int | None = None) -> int:
+        query = select(func.count()).select_from(hook_deliveries)
+        if tenant_id is not None:
+            query = query.where(hook_deliveries.c.tenant_id == tenant_id)
+        return int(await self.db.read(lambda conn: conn.execute(query).scalar_one()))
+
+    async def next_due_ms(self) -> int | None:
+        """When the earliest queued delivery is due (None: the queue is empty)."""
+        query = select(func.min(hook_deliveries.c.next_attempt_ms))
+        value = await self.db.read(lambda conn: conn.execute(query).scalar())
+        return None if value is None else int(value)

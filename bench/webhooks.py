@@ -1,0 +1,216 @@
+"""Webhook benchmark: events through the gateway's real ingress to 1,000 tenants' hooks.
+
+    python -m bench.webhooks [--tenants 10] [--meetings 100] [--events 5000] [--database URL]
+
+A gateway runs as its own process (``bbbfleet serve``, poller off) on a fresh database with
+``--tenants`` × ``--meetings`` hooks, one per meeting, all pointing at a loopback receiver in
+this process.  This process then plays the backends' bbb-webhooks: it POSTs ``--events``
+user-joined events (one per POST, v3.3 checksum with the server's secret, ``--concurrency``
+at a time) to the gateway's ingress URL, spread over the meetings.  The receiver counts the
+deliveries and checks each one's callback checksum with the tenant's secret.
+
+Prints events/s delivered end to end (first POST to last delivery) and the p50/p99 latency from
+the POST to the ingress to the arrival at the receiver, as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import parse_qsl
+
+import aiohttp
+from aiohttp import web
+
+from bbbfleet.gateway.hooks import ingress_token
+from bbbfleet.protocol.webhooks import (
+    build_callback_request,
+    callback_checksum_valid,
+    user_attributes,
+    user_joined_event,
+)
+from bbbfleet.storage.repository import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def _wait_for_port(port: int, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            _reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.close()
+            return
+        except OSError:
+            await asyncio.sleep(0.1)
+    raise RuntimeError(f"nothing listens on port {port}")
+
+
+class Counter:
+    def __init__(self, secrets: dict[str, str], expected: int) -> None:
+        self.secrets = secrets  # tenant name -> secret
+        self.arrived: dict[str, float] = {}
+        self.bad_checksums = 0
+        self.expected = expected
+        self.done = asyncio.Event()
+
+    async def handle(self, request: web.Request) -> web.Response:
+        body = (await request.read()).decode()
+        now = time.monotonic()
+        tenant = request.path.split("/")[2]
+        url = f"{request.scheme}://{request.host}{request.path_qs}"
+        if not callback_checksum_valid(url, body, self.secrets[tenant], "3.3"):
+            self.bad_checksums += 1
+        event = json.loads(dict(parse_qsl(body))["event"])[0]
+        key = event["data"]["attributes"]["user"]["internal-user-id"]
+        self.arrived.setdefault(key, now)
+        if len(self.arrived) >= self.expected:
+            self.done.set()
+        return web.Response(text="ok")
+
+
+async def run(args: argparse.Namespace) -> dict[str, object]:
+    workdir = Path(tempfile.mkdtemp(prefix="bbbfleet-hooks-bench-"))
+    database = args.database or f"sqlite:///{workdir / 'gateway.sqlite3'}"
+    gateway_port, receiver_port = free_port(), free_port()
+    public = f"http://127.0.0.1:{gateway_port}"
+    receiver_base = f"http://127.0.0.1:{receiver_port}"
+
+    store = Store.open(database)
+    await store.db.upgrade()
+    if await store.tenants.list():
+        await store.close()
+        raise SystemExit(f"{database} has tenants already: give the benchmark an empty database")
+    secrets: dict[str, str] = {}
+    tenant_ids: dict[str, int] = {}
+    for t in range(args.tenants):
+        name = f"t{t}"
+        secrets[name] = f"bench-secret-{t:04d}-0123456789abcdef"
+        tenant_ids[name] = (await store.tenants.add(name, secrets[name])).id
+        for m in range(args.meetings):
+            await store.hooks.create(
+                tenant_ids[name], f"{receiver_base}/h/{name}/{m}", f"room-{m}", None, False, 0
+            )
+    server = await store.servers.add(
+        "bbb-bench", "http://127.0.0.1:9/bigbluebutton/api/", "server-secret-0123456789", 100
+    )
+    await store.close()
+    ingress = f"{public}/bigbluebutton/fleet/events/{server.id}/{ingress_token(server)}"
+
+    counter = Counter(secrets, args.events)
+    app = web.Application()
+    app.router.add_post("/h/{tenant}/{meeting}", counter.handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", receiver_port).start()
+
+    env = {
+        **os.environ,
+        "BBBFLEET_DATABASE_URL": database,
+        "BBBFLEET_PUBLIC_URL": public,
+        "BBBFLEET_POLLER": "false",
+        "BBBFLEET_WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
+        "BBBFLEET_WEBHOOK_REGISTER_INTERVAL": "86400",
+        "BBBFLEET_LOG_LEVEL": "error",
+        "PYTHONPATH": str(ROOT),
+    }
+    command = [sys.executable, "-c", "from bbbfleet.cli import main; main()", "serve", "--port"]
+    gateway = subprocess.Popen(
+        [*command, str(gateway_port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        await _wait_for_port(gateway_port)
+        sent: dict[str, float] = {}
+        requests = []
+        for n in range(args.events):
+            tenant = f"t{n % args.tenants}"
+            meeting = (n // args.tenants) % args.meetings
+            user = user_attributes(f"w_{n}", f"ext-{n}", name=f"User {n}", role="VIEWER")
+            event = user_joined_event(
+                f"{n:040d}-1", f"bf{tenant_ids[tenant]}-room-{meeting}", user, n
+            )
+            requests.append(
+                (
+                    f"w_{n}",
+                    build_callback_request(
+                        ingress,
+                        event,
+                        domain="bbb-bench",
+                        timestamp=n,
+                        secret="server-secret-0123456789",
+                    ),
+                )
+            )
+        semaphore = asyncio.Semaphore(args.concurrency)
+        async with aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=args.concurrency)
+        ) as http:
+
+            async def post(key: str, request: object) -> None:
+                async with semaphore:
+                    sent[key] = time.monotonic()
+                    async with http.post(
+                        request.url,  # type: ignore[attr-defined]
+                        data=request.body,  # type: ignore[attr-defined]
+                        headers={"Content-Type": request.content_type},  # type: ignore[attr-defined]
+                    ) as response:
+                        await response.read()
+                        if response.status != 200:
+                            raise RuntimeError(f"ingress answered {response.status}")
+
+            start = time.monotonic()
+            await asyncio.gather(*(post(k, r) for k, r in requests))
+            ingress_done = time.monotonic()
+            await asyncio.wait_for(counter.done.wait(), args.timeout)
+        end = max(counter.arrived.values())
+        latencies = sorted(counter.arrived[k] - sent[k] for k in counter.arrived)
+        return {
+            "database": "postgresql" if database.startswith("postgresql") else "sqlite",
+            "hooks": args.tenants * args.meetings,
+            "events": args.events,
+            "delivered": len(counter.arrived),
+            "bad_checksums": counter.bad_checksums,
+            "ingress_events_per_s": round(args.events / (ingress_done - start), 1),
+            "delivered_events_per_s": round(len(counter.arrived) / (end - start), 1),
+            "latency_p50_ms": round(statistics.median(latencies) * 1000, 1),
+            "latency_p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 1),
+        }
+    finally:
+        gateway.terminate()
+        gateway.wait(10)
+        await runner.cleanup()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tenants", type=int, default=10)
+    parser.add_argument("--meetings", type=int, default=100, help="meetings (hooks) per tenant")
+    parser.add_argument("--events", type=int, default=5000)
+    parser.add_argument("--concurrency", type=int, default=50, help="POSTs in flight")
+    parser.add_argument(
+        "--database", help="URL of an EMPTY database (default: a fresh SQLite file)"
+    )
+    parser.add_argument("--timeout", type=float, default=300.0)
+    print(json.dumps(asyncio.run(run(parser.parse_args())), indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,168 @@
+"""The privacy filter: nothing of the fleet reaches a tenant; personal data as configured."""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bbbfleet.gateway.callbacks import RelayTarget, relay_url, restore_callback_urls
+from bbbfleet.protocol.webhooks import (
+    chat_group_message_sent_event,
+    meeting_created_event,
+    rap_playback,
+    rap_publish_ended_event,
+    user_attributes,
+    user_joined_event,
+)
+from bbbfleet.webhooks.privacy import EventScope, PersonalData, filter_event, pseudonym
+
+BACKEND_ID = "bf7-room-1"
+PUBLIC = "https://bbb.example.org"
+BACKEND = "https://bbb3.internal.example.net:8443"
+
+
+def scope(personal: PersonalData = PersonalData.KEEP, key: bytes | None = b"k") -> EventScope:
+    return EventScope(
+        backend_meeting_id=BACKEND_ID,
+        tenant_meeting_id="room-1",
+        public_origin=PUBLIC,
+        backend_origins=(BACKEND, "https://bbb4.internal.example.net"),
+        personal=personal,
+        hash_key=key,
+        restore_url=lambda text: restore_callback_urls(text, PUBLIC),
+    )
+
+
+def joined() -> dict[str, object]:
+    user = user_attributes(
+        "w_1", "moodle-user-17", name="Jane Doe", role="MODERATOR", presenter=False, guest=False
+    )
+    user["ip-address"] = "203.0.113.9"
+    user["user-agent"] = "Firefox"
+    return user_joined_event("abc-1", BACKEND_ID, user, 1)
+
+
+def test_backend_meeting_id_becomes_the_tenants() -> None:
+    event = filter_event(joined(), scope())
+    assert event["data"]["attributes"]["meeting"]["external-meeting-id"] == "room-1"
+    assert BACKEND_ID not in json.dumps(event)
+
+
+def test_keep_leaves_personal_data() -> None:
+    user = filter_event(joined(), scope())["data"]["attributes"]["user"]
+    assert user["name"] == "Jane Doe" and user["external-user-id"] == "moodle-user-17"
+
+
+def test_remove_drops_personal_fields_only() -> None:
+    user = filter_event(joined(), scope(PersonalData.REMOVE))["data"]["attributes"]["user"]
+    assert "name" not in user and "external-user-id" not in user and "ip-address" not in user
+    assert "user-agent" not in user
+    assert user["internal-user-id"] == "w_1" and user["role"] == "MODERATOR"
+
+
+def test_hash_is_stable_and_keyed() -> None:
+    first = filter_event(joined(), scope(PersonalData.HASH))["data"]["attributes"]["user"]
+    again = filter_event(joined(), scope(PersonalData.HASH))["data"]["attributes"]["user"]
+    other = filter_event(joined(), scope(PersonalData.HASH, b"other"))["data"]["attributes"]["user"]
+    assert (
+        first["external-user-id"] == again["external-user-id"] == pseudonym("moodle-user-17", b"k")
+    )
+    assert first["external-user-id"] != other["external-user-id"]
+    assert "Jane" not in json.dumps(first)
+
+
+def test_hash_without_key_removes() -> None:
+    user = filter_event(joined(), scope(PersonalData.HASH, None))["data"]["attributes"]["user"]
+    assert "name" not in user and "external-user-id" not in user
+
+
+def test_chat_text_and_sender() -> None:
+    event = chat_group_message_sent_event(
+        "abc-1",
+        BACKEND_ID,
+        message_id="m1",
+        message="my phone is 555",
+        sender_id="w_1",
+        sender_name="Jane Doe",
+        time=5,
+        ts=6,
+    )
+    chat = filter_event(event, scope(PersonalData.REMOVE))["data"]["attributes"]["chat-message"]
+    assert "message" not in chat and "name" not in chat["sender"]
+    kept = filter_event(event, scope())["data"]["attributes"]["chat-message"]
+    assert kept["message"] == "my phone is 555"
+
+
+def test_backend_hosts_become_the_gateway() -> None:
+    event = rap_publish_ended_event(
+        "abc-1",
+        BACKEND_ID,
+        record_id="abc-1",
+        success=True,
+        step_time=1,
+        workflow="presentation",
+        start_time=1,
+        end_time=2,
+        raw_size=3,
+        metadata={"meetingId": BACKEND_ID, "meetingName": "Room", "isBreakout": "false"},
+        playback=rap_playback(
+            "presentation", f"{BACKEND}/playback/presentation/2.3/abc-1", 1, 2, 3
+        ),
+        ts=9,
+    )
+    text = json.dumps(filter_event(event, scope()))
+    assert "internal.example.net" not in text and BACKEND_ID not in text
+    assert f"{PUBLIC}/playback/presentation/2.3/abc-1" in text
+    assert '"meetingId": "room-1"' in text
+
+
+def test_relay_urls_in_metadata_become_the_tenants() -> None:
+    target = RelayTarget("endcallbackurl", 3, 7, "room-1", "https://lms.example.com/end?x=1&y=2")
+    relay = relay_url(PUBLIC, target, "server-secret")
+    event = meeting_created_event(
+        internal_meeting_id="abc-1",
+        external_meeting_id=BACKEND_ID,
+        name="Room",
+        is_breakout=False,
+        parent_id="bbb-none",
+        duration=0,
+        create_time=1,
+        create_date="x",
+        moderator_pass="mp",
+        viewer_pass="ap",
+        record=False,
+        voice_conf="70000",
+        dial_number="613-555-1234",
+        max_users=0,
+        metadata={"endcallbackurl": relay, "bbb-origin": "Moodle"},
+        ts=2,
+    )
+    metadata = filter_event(event, scope())["data"]["attributes"]["meeting"]["metadata"]
+    assert metadata == {
+        "endcallbackurl": "https://lms.example.com/end?x=1&y=2",
+        "bbb-origin": "Moodle",
+    }
+
+
+@given(
+    name=st.text(max_size=30),
+    ext=st.text(max_size=30),
+    message=st.text(max_size=50),
+    mode=st.sampled_from(list(PersonalData)),
+)
+def test_no_backend_fact_survives(name: str, ext: str, message: str, mode: PersonalData) -> None:
+    """Whatever users type, the filtered event never names a backend host or backend ID
+    (unless the user typed it themselves and personal data is kept)."""
+    user = user_attributes("w_1", ext, name=name, role="VIEWER")
+    event = user_joined_event("abc-1", BACKEND_ID, user, 1)
+    event["data"]["attributes"]["extra"] = {"link": f"{BACKEND}/x/{BACKEND_ID}", "note": message}
+    filtered = filter_event(event, scope(mode))
+    extra = filtered["data"]["attributes"]["extra"]
+    assert extra["link"] == f"{PUBLIC}/x/room-1"
+    assert filtered["data"]["attributes"]["meeting"]["external-meeting-id"] == "room-1"
+    if mode is not PersonalData.KEEP:
+        shown = json.dumps(filtered["data"]["attributes"]["user"])
+        assert "internal.example.net" not in shown
+        assert BACKEND_ID not in shown
