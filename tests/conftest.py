@@ -21,7 +21,12 @@ POSTGRES_URL = os.environ.get(
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT.parent / "shared" / "bbb-api" / "examples"
+# The reference examples of a real BBB 3.0 server's answers.  The workplace's copy next to the
+# checkout wins; the snapshot in tests/reference/examples keeps the tests meaningful on a machine
+# without it (tests/test_reference_snapshot.py checks the two agree where both exist).
+SHARED_EXAMPLES = ROOT.parent / "shared" / "bbb-api" / "examples"
+VENDORED_EXAMPLES = ROOT / "tests" / "reference" / "examples"
+EXAMPLES = SHARED_EXAMPLES if SHARED_EXAMPLES.is_dir() else VENDORED_EXAMPLES
 
 
 def example(name: str) -> str:
