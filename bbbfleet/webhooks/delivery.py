@@ -137,9 +137,7 @@ class Deliverer:
         try:
             while True:
                 try:
-                    self._leading = await self.leadership.acquire()
-                    self._leading_checked = time.monotonic()
-                    if self._leading:
+                    if await self._still_leading(max_age=0.0):
                         await self.dispatch_once()
                         if time.monotonic() - self._last_trim >= TRIM_EVERY:
                             self._last_trim = time.monotonic()
@@ -183,13 +181,15 @@ class Deliverer:
         for task in self._busy.values():
             task.cancel()
 
-    async def _still_leading(self) -> bool:
-        """Checked between two events of a hook (a check is trusted for a short while)."""
+    async def _still_leading(self, max_age: float = LEADERSHIP_RECHECK) -> bool:
+        """Whether this process delivers; a check younger than ``max_age`` seconds is trusted
+        (between two events of a hook).  One check at a time: the lock's connection is shared."""
         async with self._leadership_lock:
-            if time.monotonic() - self._leading_checked >= LEADERSHIP_RECHECK:
+            if max_age <= 0 or time.monotonic() - self._leading_checked >= max_age:
                 try:
                     self._leading = await self.leadership.acquire()
                 except Exception:
+                    log.exception("webhook delivery: leadership check failed")
                     self._leading = False
                 self._leading_checked = time.monotonic()
             return self._leading
@@ -249,14 +249,16 @@ class Deliverer:
             self.clock(), busy_hooks, free, busy_relays, tenant_busy, cap
         )
         started = 0
+        tenant_busy = Counter(self._tenant_of.values())  # tasks may have ended meanwhile
         for delivery in due:
             key = delivery.hook_id if delivery.hook_id is not None else -delivery.id
             if key in self._busy or key in busy_before:
                 continue
             if len(self._busy) >= concurrency:
                 break
-            if Counter(self._tenant_of.values())[delivery.tenant_id] >= cap:
+            if tenant_busy[delivery.tenant_id] >= cap:
                 continue
+            tenant_busy[delivery.tenant_id] += 1
             task = asyncio.create_task(self._work(key, delivery))
             self._busy[key] = task
             self._tenant_of[key] = delivery.tenant_id
