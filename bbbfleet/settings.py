@@ -153,6 +153,18 @@ class Settings(BaseSettings):
     webhook_concurrency: Annotated[int, Field(ge=1)] = 100
     """Callbacks in flight at the same time (over all hooks; one at a time per hook)."""
 
+    webhook_tenant_concurrency: Annotated[int, Field(ge=1)] = 10
+    """Callbacks in flight at the same time for one tenant, so that one tenant's slow receivers
+    cannot take every slot of ``webhook_concurrency``; the queue is served round robin over
+    tenants."""
+
+    webhook_max_queue_per_hook: Annotated[int, Field(ge=1)] = 10_000
+    """Queued events per hook at most; beyond it the hook's oldest events are dropped (with a
+    warning), so a dead receiver cannot fill the database."""
+
+    webhook_max_relays_per_tenant: Annotated[int, Field(ge=1)] = 10_000
+    """Queued callback relays per tenant at most; beyond it the oldest are dropped (warning)."""
+
     webhook_poll_interval: Annotated[float, Field(gt=0)] = 0.5
     """Seconds between looks at the delivery queue (events received by this process wake the
     worker at once; this bounds the delay for events received by other processes)."""

@@ -11,6 +11,12 @@ deliveries and checks each one's callback checksum with the tenant's secret.
 
 Prints events/s delivered end to end (first POST to last delivery) and the p50/p99 latency from
 the POST to the ingress to the arrival at the receiver, as JSON.
+
+Then, on the same gateway, the **fan-out** case: one more tenant with ``--fanout-hooks`` (1,000)
+hooks on one meeting, a burst of ``--fanout-events`` (20) events to that meeting, so that each
+event becomes 1,000 deliveries.  Prints deliveries/s end to end, the p50/p99 latency of a
+delivery (POST to the ingress → arrival) and of an event's last delivery, next to the first case
+(one hook per event) measured in the same run as the baseline.
 """
 
 from __future__ import annotations
@@ -64,9 +70,16 @@ async def _wait_for_port(port: int, seconds: float = 60) -> None:
 class Counter:
     def __init__(self, secrets: dict[str, str], expected: int) -> None:
         self.secrets = secrets  # tenant name -> secret
-        self.arrived: dict[str, float] = {}
+        self.arrived: dict[str, float] = {}  # "<user>" or "<user>|<path>" (fan-out) -> time
+        self.fanout = False
         self.bad_checksums = 0
         self.expected = expected
+        self.done = asyncio.Event()
+
+    def expect(self, expected: int, fanout: bool) -> None:
+        self.arrived = {}
+        self.expected = expected
+        self.fanout = fanout
         self.done = asyncio.Event()
 
     async def handle(self, request: web.Request) -> web.Response:
@@ -78,6 +91,8 @@ class Counter:
             self.bad_checksums += 1
         event = json.loads(dict(parse_qsl(body))["event"])[0]
         key = event["data"]["attributes"]["user"]["internal-user-id"]
+        if self.fanout:
+            key = f"{key}|{request.path}"
         self.arrived.setdefault(key, now)
         if len(self.arrived) >= self.expected:
             self.done.set()
@@ -106,6 +121,12 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             await store.hooks.create(
                 tenant_ids[name], f"{receiver_base}/h/{name}/{m}", f"room-{m}", None, False, 0
             )
+    secrets["fan"] = "bench-secret-fan-0123456789abcdef"
+    tenant_ids["fan"] = (await store.tenants.add("fan", secrets["fan"])).id
+    for i in range(args.fanout_hooks):
+        await store.hooks.create(
+            tenant_ids["fan"], f"{receiver_base}/h/fan/{i}", "room-fan", None, False, 0
+        )
     server = await store.servers.add(
         "bbb-bench", "http://127.0.0.1:9/bigbluebutton/api/", "server-secret-0123456789", 100
     )
@@ -159,6 +180,22 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
                     ),
                 )
             )
+        fan_requests = []
+        for n in range(args.fanout_events):
+            user = user_attributes(f"f_{n}", f"fext-{n}", name=f"Fan {n}", role="VIEWER")
+            event = user_joined_event(f"{n:040d}-2", f"bf{tenant_ids['fan']}-room-fan", user, n)
+            fan_requests.append(
+                (
+                    f"f_{n}",
+                    build_callback_request(
+                        ingress,
+                        event,
+                        domain="bbb-bench",
+                        timestamp=n,
+                        secret="server-secret-0123456789",
+                    ),
+                )
+            )
         semaphore = asyncio.Semaphore(args.concurrency)
         async with aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=args.concurrency)
@@ -180,23 +217,66 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             await asyncio.gather(*(post(k, r) for k, r in requests))
             ingress_done = time.monotonic()
             await asyncio.wait_for(counter.done.wait(), args.timeout)
-        end = max(counter.arrived.values())
-        latencies = sorted(counter.arrived[k] - sent[k] for k in counter.arrived)
+            end = max(counter.arrived.values())
+            latencies = sorted(counter.arrived[k] - sent[k] for k in counter.arrived)
+            single = {
+                "hooks": args.tenants * args.meetings,
+                "events": args.events,
+                "delivered": len(counter.arrived),
+                "ingress_events_per_s": round(args.events / (ingress_done - start), 1),
+                "delivered_events_per_s": round(len(counter.arrived) / (end - start), 1),
+                "deliveries_per_s": round(len(counter.arrived) / (end - start), 1),
+                "latency_p50_ms": _ms(statistics.median(latencies)),
+                "latency_p99_ms": _ms(_p99(latencies)),
+            }
+            bad_single = counter.bad_checksums
+
+            # fan-out: every event of the burst goes to all the fan tenant's hooks
+            expected = args.fanout_events * args.fanout_hooks
+            counter.expect(expected, fanout=True)
+            start = time.monotonic()
+            await asyncio.gather(*(post(k, r) for k, r in fan_requests))
+            ingress_done = time.monotonic()
+            await asyncio.wait_for(counter.done.wait(), args.timeout)
+            end = max(counter.arrived.values())
+            per_delivery = sorted(t - sent[k.split("|")[0]] for k, t in counter.arrived.items())
+            last: dict[str, float] = {}
+            for k, t in counter.arrived.items():
+                user = k.split("|")[0]
+                last[user] = max(last.get(user, 0.0), t)
+            per_event = sorted(t - sent[u] for u, t in last.items())
+            fanout = {
+                "hooks": args.fanout_hooks,
+                "events": args.fanout_events,
+                "delivered": len(counter.arrived),
+                "ingress_events_per_s": round(args.fanout_events / (ingress_done - start), 1),
+                "deliveries_per_s": round(len(counter.arrived) / (end - start), 1),
+                "delivery_latency_p50_ms": _ms(statistics.median(per_delivery)),
+                "delivery_latency_p99_ms": _ms(_p99(per_delivery)),
+                "event_fully_delivered_p50_ms": _ms(statistics.median(per_event)),
+                "event_fully_delivered_p99_ms": _ms(_p99(per_event)),
+            }
         return {
             "database": "postgresql" if database.startswith("postgresql") else "sqlite",
-            "hooks": args.tenants * args.meetings,
-            "events": args.events,
-            "delivered": len(counter.arrived),
-            "bad_checksums": counter.bad_checksums,
-            "ingress_events_per_s": round(args.events / (ingress_done - start), 1),
-            "delivered_events_per_s": round(len(counter.arrived) / (end - start), 1),
-            "latency_p50_ms": round(statistics.median(latencies) * 1000, 1),
-            "latency_p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 1),
+            "bad_checksums": bad_single + counter.bad_checksums,
+            "single_hook_per_event": single,
+            "fanout": fanout,
+            "fanout_vs_single_deliveries_per_s": round(
+                float(fanout["deliveries_per_s"]) / float(single["deliveries_per_s"]), 2
+            ),
         }
     finally:
         gateway.terminate()
         gateway.wait(10)
         await runner.cleanup()
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 1)
+
+
+def _p99(values: list[float]) -> float:
+    return values[max(0, int(len(values) * 0.99) - 1)]
 
 
 def main() -> None:
@@ -205,6 +285,10 @@ def main() -> None:
     parser.add_argument("--meetings", type=int, default=100, help="meetings (hooks) per tenant")
     parser.add_argument("--events", type=int, default=5000)
     parser.add_argument("--concurrency", type=int, default=50, help="POSTs in flight")
+    parser.add_argument(
+        "--fanout-hooks", type=int, default=1000, help="hooks on the fan-out case's one meeting"
+    )
+    parser.add_argument("--fanout-events", type=int, default=20, help="events in the fan-out burst")
     parser.add_argument(
         "--database", help="URL of an EMPTY database (default: a fresh SQLite file)"
     )

@@ -11,10 +11,10 @@ from __future__ import annotations
 import builtins
 import json
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, func, or_, select, update
+from sqlalchemy import Connection, Row, case, delete, func, or_, select, update
 
 from bbbfleet.storage.database import Database
 from bbbfleet.storage.meetings import _one
@@ -59,6 +59,20 @@ def _matching(tenant_id: int, meeting_id: str, tenant_wide: bool) -> Any:
     if tenant_wide:
         scope = or_(scope, hooks.c.meeting_id.is_(None))
     return select(hooks).where(hooks.c.tenant_id == tenant_id, scope).order_by(hooks.c.id)
+
+
+def _heads_or_relays(busy_hooks: Sequence[int], busy_relays: Sequence[int]) -> list[Any]:
+    """Conditions: a hook's queue head (its oldest row) or a relay, not being worked on."""
+    d = hook_deliveries
+    heads = (
+        select(func.min(d.c.id)).where(d.c.hook_id.is_not(None)).group_by(d.c.hook_id)
+    ).scalar_subquery()
+    conditions: list[Any] = [or_(d.c.hook_id.is_(None), d.c.id.in_(heads))]
+    if busy_hooks:
+        conditions.append(or_(d.c.hook_id.is_(None), d.c.hook_id.not_in(list(busy_hooks))))
+    if busy_relays:
+        conditions.append(d.c.id.not_in(list(busy_relays)))
+    return conditions
 
 
 def _row(d: NewDelivery, now_ms: int) -> dict[str, Any]:
@@ -201,26 +215,45 @@ class HookStore:
         return len(rows)
 
     async def due(
-        self, now_ms: int, busy_hooks: Sequence[int], limit: int
+        self,
+        now_ms: int,
+        busy_hooks: Sequence[int],
+        limit: int,
+        busy_relays: Sequence[int] = (),
+        tenant_busy: Mapping[int, int] | None = None,
+        tenant_cap: int | None = None,
     ) -> builtins.list[Delivery]:
         """The deliveries to attempt now: the head of each hook's queue when it is due (a hook
         whose head waits for a retry holds back its later events), and due relays.  Hooks in
-        ``busy_hooks`` are being worked on already."""
+        ``busy_hooks`` and relays in ``busy_relays`` are being worked on already.
+
+        Fair between tenants: the answer takes each tenant's most overdue delivery first, then
+        each tenant's second, … (round robin), and with ``tenant_cap`` at most ``tenant_cap``
+        minus the tenant's ``tenant_busy`` in-flight count per tenant."""
         d = hook_deliveries
-        heads = (
-            select(func.min(d.c.id)).where(d.c.hook_id.is_not(None)).group_by(d.c.hook_id)
-        ).scalar_subquery()
-        query = (
-            select(d)
-            .where(
-                d.c.next_attempt_ms <= now_ms,
-                or_(d.c.hook_id.is_(None), d.c.id.in_(heads)),
-            )
-            .order_by(d.c.next_attempt_ms, d.c.id)
-            .limit(limit)
+        conditions = [d.c.next_attempt_ms <= now_ms, *_heads_or_relays(busy_hooks, busy_relays)]
+        rank = (
+            func.row_number()
+            .over(partition_by=d.c.tenant_id, order_by=(d.c.next_attempt_ms, d.c.id))
+            .label("tenant_rank")
         )
-        if busy_hooks:
-            query = query.where(or_(d.c.hook_id.is_(None), d.c.hook_id.not_in(list(busy_hooks))))
+        ranked = select(d, rank).where(*conditions).subquery()
+        query = select(ranked)
+        if tenant_cap is not None:
+            busy = {t: n for t, n in (tenant_busy or {}).items() if n}
+            room: Any = (
+                case(
+                    {t: tenant_cap - n for t, n in busy.items()},
+                    value=ranked.c.tenant_id,
+                    else_=tenant_cap,
+                )
+                if busy
+                else tenant_cap
+            )
+            query = query.where(ranked.c.tenant_rank <= room)
+        query = query.order_by(ranked.c.tenant_rank, ranked.c.next_attempt_ms, ranked.c.id).limit(
+            limit
+        )
         return await self.db.read(lambda conn: [_delivery(r) for r in conn.execute(query)])
 
     async def head(self, hook_pk: int) -> Delivery | None:
@@ -272,8 +305,65 @@ class HookStore:
             query = query.where(hook_deliveries.c.tenant_id == tenant_id)
         return int(await self.db.read(lambda conn: conn.execute(query).scalar_one()))
 
-    async def next_due_ms(self) -> int | None:
-        """When the earliest queued delivery is due (None: the queue is empty)."""
-        query = select(func.min(hook_deliveries.c.next_attempt_ms))
+    async def next_due_ms(
+        self,
+        busy_hooks: Sequence[int] = (),
+        busy_relays: Sequence[int] = (),
+        skip_tenants: Sequence[int] = (),
+    ) -> int | None:
+        """When the earliest queue head or relay not being worked on is due (None: there is
+        none).  Events queued behind a head do not count: they are not due before it is."""
+        d = hook_deliveries
+        query = select(func.min(d.c.next_attempt_ms)).where(
+            *_heads_or_relays(busy_hooks, busy_relays)
+        )
+        if skip_tenants:
+            query = query.where(d.c.tenant_id.not_in(list(skip_tenants)))
         value = await self.db.read(lambda conn: conn.execute(query).scalar())
         return None if value is None else int(value)
+
+    async def trim(
+        self, max_per_hook: int, max_relays_per_tenant: int
+    ) -> builtins.list[tuple[str, int, int]]:
+        """Drop the oldest queued deliveries of every hook holding more than ``max_per_hook``,
+        and the oldest relays of every tenant holding more than ``max_relays_per_tenant``.
+        Returns what was dropped: ("hook", hook pk, count) and ("relays", tenant id, count)."""
+        d = hook_deliveries
+
+        def transaction(conn: Connection) -> builtins.list[tuple[str, int, int]]:
+            dropped: builtins.list[tuple[str, int, int]] = []
+            overfull = conn.execute(
+                select(d.c.hook_id, func.count())
+                .where(d.c.hook_id.is_not(None))
+                .group_by(d.c.hook_id)
+                .having(func.count() > max_per_hook)
+            ).all()
+            for hook_pk, count in overfull:
+                oldest = (
+                    select(d.c.id)
+                    .where(d.c.hook_id == hook_pk)
+                    .order_by(d.c.id)
+                    .limit(count - max_per_hook)
+                    .scalar_subquery()
+                )
+                conn.execute(delete(d).where(d.c.id.in_(oldest)))
+                dropped.append(("hook", int(hook_pk), count - max_per_hook))
+            overfull = conn.execute(
+                select(d.c.tenant_id, func.count())
+                .where(d.c.hook_id.is_(None))
+                .group_by(d.c.tenant_id)
+                .having(func.count() > max_relays_per_tenant)
+            ).all()
+            for tenant, count in overfull:
+                oldest = (
+                    select(d.c.id)
+                    .where(d.c.hook_id.is_(None), d.c.tenant_id == tenant)
+                    .order_by(d.c.id)
+                    .limit(count - max_relays_per_tenant)
+                    .scalar_subquery()
+                )
+                conn.execute(delete(d).where(d.c.id.in_(oldest)))
+                dropped.append(("relays", int(tenant), count - max_relays_per_tenant))
+            return dropped
+
+        return await self.db.write(transaction)

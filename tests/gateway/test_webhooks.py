@@ -610,3 +610,62 @@ async def test_private_targets_never_reached(database_url: str, receiver: Receiv
         assert await gw.store.hooks.list(alpha) == []
     finally:
         await stop_gateway(gw)
+
+
+async def test_one_tenants_dead_receivers_do_not_delay_another_tenant(
+    database_url: str, receiver: Receiver
+) -> None:
+    """Beta has 30 hooks whose receiver never answers within the timeout, and its events come
+    first; alpha's event still reaches alpha's receiver well before beta's first timeout (before
+    the per-tenant cap, beta's requests took every one of the 20 slots for a whole timeout)."""
+    gw = await start_gateway(
+        database_url,
+        **{**FAST, "webhook_timeout": 2.0, "webhook_concurrency": 20},
+        webhook_tenant_concurrency=5,
+    )
+    try:
+        alpha, beta = await tenant_id(gw, "alpha"), await tenant_id(gw, "beta")
+        receiver.delay = lambda path: 10.0 if path.startswith("/black") else 0.0
+        for i in range(30):
+            await create_hook(gw, "beta", f"{receiver.base}/black{i}", meetingID="room")
+        await create_hook(gw, "alpha", f"{receiver.base}/alpha", meetingID="room")
+        start = time.monotonic()
+        await send_events(gw, 0, [joined(f"bf{beta}-room", f"b{i}") for i in range(3)])
+        await send_events(gw, 0, [joined(f"bf{alpha}-room", "a0")])
+        [got] = await receiver.wait_for("/alpha", 1, timeout=5)
+        assert got.at - start < 1.0  # half of webhook_timeout
+        in_flight = sum(1 for path in receiver.attempts if path.startswith("/black"))
+        assert in_flight <= 5
+    finally:
+        await stop_gateway(gw)
+
+
+@pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
+async def test_relay_answers_per_kind_end_to_end(database_url: str, receiver: Receiver) -> None:
+    """A recording-ready relay answered 401 is retried (BBB's script treats only 404 and 410 as
+    final); an end callback answered 404 is done (BBB ignores the answer of its GET)."""
+    import jwt
+
+    from tests.gateway.test_callback_relays import create
+
+    gw = await start_gateway(database_url, **FAST)
+    try:
+        answers = {"/ready": [401, 200], "/end": [404]}
+        receiver.status = lambda path, n: answers.get(path, [200])[min(n, 2) - 1]
+        meta = await create(gw, receiver)
+        sim = gw.fleet.servers[int(meta["_server"])]
+        token = jwt.encode({"meeting_id": meta["_backend_id"], "record_id": "r-1"}, sim.secret)
+        await gw.http.post(meta["bbb-recording-ready-url"], data={"signed_parameters": token})
+        deadline = time.monotonic() + 5
+        while receiver.attempts.get("/ready", 0) < 2 and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        assert receiver.attempts["/ready"] == 2  # the 401 was retried, the 200 ended it
+        assert "SUCCESS" in (await gw.get(gw.alpha("end", q(meetingID="room-1")))).text
+        deadline = time.monotonic() + 5
+        while receiver.attempts.get("/end", 0) < 1 and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.5)  # well past the retry intervals (50, 100, 200 ms)
+        assert receiver.attempts["/end"] == 1
+        assert await gw.store.hooks.pending() == 0
+    finally:
+        await stop_gateway(gw)
