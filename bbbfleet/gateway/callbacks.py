@@ -77,6 +77,26 @@ class RelayTarget:
     url: str  # the tenant's own callback URL
 
 
+def tokens_equal(received: str, expected: str) -> bool:
+    """Constant-time comparison of a token from a URL with the expected one.
+
+    ``hmac.compare_digest`` refuses ``str`` with non-ASCII characters (TypeError), and URL path
+    segments are whatever a client sent, so both sides are compared as UTF-8 bytes (lone
+    surrogates are escaped rather than raising)."""
+    return hmac.compare_digest(
+        received.encode("utf-8", "surrogatepass"),
+        expected.encode("utf-8", "surrogatepass"),
+    )
+
+
+def path_id(segment: str) -> int | None:
+    """A database ID from a URL path segment: ASCII digits that fit a BIGINT, else None
+    (``int()`` also takes "٣" or 10**30, which the database refuses)."""
+    if not (segment.isascii() and segment.isdigit()) or len(segment) > 18:
+        return None
+    return int(segment)
+
+
 def relay_token(payload: str, server_secret: str) -> str:
     return hmac.new(server_secret.encode(), payload.encode(), hashlib.sha256).hexdigest()[:32]
 
@@ -208,9 +228,8 @@ class EndCallbacks:
 
     async def handle(self, request: Request) -> Response:
         """BBB calls this (GET) when the meeting ended."""
-        try:
-            meeting_pk = int(request.path_params["meeting"])
-        except ValueError:
+        meeting_pk = path_id(request.path_params["meeting"])
+        if meeting_pk is None:
             return Response(status_code=404)
         snapshot = await self.directory.get()
         meeting = await self.store.meetings.get_by_pk(meeting_pk)
@@ -220,7 +239,7 @@ class EndCallbacks:
         current = (
             meeting is not None
             and server is not None
-            and hmac.compare_digest(request.path_params["token"], _token(meeting, server))
+            and tokens_equal(request.path_params["token"], _token(meeting, server))
         )
         if current and meeting is not None:
             await self.store.meetings.forget(meeting, self.clock())
@@ -231,7 +250,7 @@ class EndCallbacks:
             target is not None
             and target.kind == MEETING_ENDED
             and relay_server is not None
-            and hmac.compare_digest(
+            and tokens_equal(
                 request.query_params.get("relay_token", ""), relay_token(relay, relay_server.secret)
             )
             and (current or await self._not_running_elsewhere(target))
@@ -265,9 +284,7 @@ class EndCallbacks:
         server = snapshot.server_by_id.get(target.server_id) if target else None
         if target is None or server is None:
             return Response(status_code=404)
-        if not hmac.compare_digest(
-            request.path_params["token"], relay_token(payload, server.secret)
-        ):
+        if not tokens_equal(request.path_params["token"], relay_token(payload, server.secret)):
             return Response(status_code=404)
         tenant = next((t for t in snapshot.tenants if t.id == target.tenant_id), None)
         if tenant is None:
@@ -301,12 +318,12 @@ class EndCallbacks:
         (the backend's external ID) and ``record_id`` → the same with the tenant's meetingID,
         signed with the tenant's secret (post_publish_recording_ready_callback.rb)."""
         body = await request.body()
-        token = dict(parse_pairs(body)).get("signed_parameters") or request.query_params.get(
-            "signed_parameters"
-        )
         try:
+            token = dict(parse_pairs(body)).get("signed_parameters") or request.query_params.get(
+                "signed_parameters"
+            )
             claims = jwt.decode(token or "", server.secret, algorithms=["HS256"])
-        except jwt.PyJWTError as exc:
+        except (jwt.PyJWTError, ValueError) as exc:  # ValueError: body not UTF-8
             log.warning("recording-ready callback from %s refused: %s", server.name, exc)
             return None
         signed = jwt.encode(

@@ -28,7 +28,7 @@ from bbbfleet.fleet.poller import Leadership
 from bbbfleet.gateway.answers import Answer, Document
 from bbbfleet.gateway.auth import candidate_tenants
 from bbbfleet.gateway.backends import BackendClient, BackendFailure
-from bbbfleet.gateway.callbacks import restore_callback_urls
+from bbbfleet.gateway.callbacks import path_id, restore_callback_urls, tokens_equal
 from bbbfleet.gateway.directory import Directory
 from bbbfleet.placement import ServerState
 from bbbfleet.protocol import documents
@@ -202,14 +202,9 @@ class HooksService:
 
     async def ingress(self, request: Request) -> Response:
         """A backend's bbb-webhooks POSTs events here."""
-        try:
-            server_id = int(request.path_params["server"])
-        except ValueError:
-            return Response(status_code=404)
-        server = await self._server(server_id)
-        if server is None or not hmac.compare_digest(
-            request.path_params["token"], ingress_token(server)
-        ):
+        server_id = path_id(request.path_params["server"])
+        server = await self._server(server_id) if server_id is not None else None
+        if server is None or not tokens_equal(request.path_params["token"], ingress_token(server)):
             return Response(status_code=404)
         body = await request.body()
         if len(body) > self.settings.max_body_bytes:
