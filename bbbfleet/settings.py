@@ -157,8 +157,9 @@ class Settings(BaseSettings):
     """Seconds between looks at the delivery queue (events received by this process wake the
     worker at once; this bounds the delay for events received by other processes)."""
 
-    webhook_register_interval: Annotated[float, Field(gt=0)] = 300.0
-    """Seconds between checks that every backend has the gateway's own hook."""
+    webhook_register_interval: Annotated[float, Field(gt=0)] = 60.0
+    """Seconds between checks that every backend has the gateway's own hook (bbb-webhooks
+    deletes a hook after its retries are exhausted; one ``hooks/list`` per backend)."""
 
     webhook_checksum_version: Literal["3.3", "3.4"] = "3.3"
     """Callback checksum of events sent to tenants: ``3.3`` = sha1(callbackURL + "{}" + secret)

@@ -14,6 +14,7 @@ bbb-webhooks, and the registration of the gateway's own hook on every backend.
 from __future__ import annotations
 
 import asyncio
+import codecs
 import hashlib
 import hmac
 import logging
@@ -21,6 +22,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+from sqlalchemy import exc as sa_exc
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -60,6 +62,35 @@ from bbbfleet.webhooks.privacy import EventScope, PersonalData, filter_event
 from bbbfleet.webhooks.targets import callback_url_problem
 
 log = logging.getLogger(__name__)
+# the database cannot be reached or answered with a server-side failure: worth a retry
+STORAGE_OUTAGE: tuple[type[BaseException], ...] = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.TimeoutError,
+    sa_exc.DisconnectionError,
+    ConnectionError,
+    TimeoutError,
+)
+
+
+def _json_surrogate(error: UnicodeError) -> tuple[str, int]:
+    """Encode-error handler: a lone surrogate becomes its JSON escape (``\\ud800``), as
+    Node's well-formed ``JSON.stringify`` writes it; only ever used on JSON text, where
+    surrogates can only stand inside strings."""
+    assert isinstance(error, UnicodeEncodeError)
+    bad = error.object[error.start : error.end]
+    return "".join(f"\\u{ord(ch):04x}" for ch in bad), error.end
+
+
+codecs.register_error("bbbfleet-json-surrogate", _json_surrogate)
+
+
+def encode_event(event: dict[str, Any]) -> bytes:
+    """The event JSON as UTF-8 bytes, lone surrogates (from ``\\udXXX`` escapes in the
+    backend's JSON) escaped instead of failing."""
+    return event_json(event).encode("utf-8", "bbbfleet-json-surrogate")
+
+
 EVENTS_PATH = "/bigbluebutton/fleet/events"
 REGISTRAR_LOCK = 7_203_132
 
@@ -201,7 +232,15 @@ class HooksService:
         return server
 
     async def ingress(self, request: Request) -> Response:
-        """A backend's bbb-webhooks POSTs events here."""
+        """A backend's bbb-webhooks POSTs events here.  503 only when the storage cannot be
+        reached (bbb-webhooks retries the event); any other failure drops the event."""
+        try:
+            return await self._ingress(request)
+        except STORAGE_OUTAGE:
+            log.exception("event not stored: storage unavailable (answered 503)")
+            return Response(status_code=503)
+
+    async def _ingress(self, request: Request) -> Response:
         server_id = path_id(request.path_params["server"])
         server = await self._server(server_id) if server_id is not None else None
         if server is None or not tokens_equal(request.path_params["token"], ingress_token(server)):
@@ -218,13 +257,26 @@ class HooksService:
             return Response(status_code=401)
         try:
             form = parse_callback_body(text)
-        except ValueError as exc:
-            log.warning("unreadable event from %s: %s", server.name, exc)
-            return Response(status_code=400)
+        except ValueError as exc:  # dropped, not refused: a non-2xx would stall the stream
+            log.warning("unreadable event body from %s dropped: %s", server.name, exc)
+            self.dropped += 1
+            return Response(status_code=200)
+        # Any non-2xx makes bbb-webhooks retry the same event for minutes, holding back every
+        # later event, and then delete the gateway's hook: an event the gateway cannot use is
+        # dropped and logged, and only a storage outage (worth retrying) answers 503.
         queued = 0
         for event in form.events:
-            if isinstance(event, dict):
+            if not isinstance(event, dict):
+                log.info("event from %s that is not a JSON object dropped", server.name)
+                self.dropped += 1
+                continue
+            try:
                 queued += await self.route_event(server, event)
+            except STORAGE_OUTAGE:
+                raise
+            except Exception:
+                log.exception("event from %s dropped: it could not be routed", server.name)
+                self.dropped += 1
         if queued:
             self.deliverer.wake()
         return Response(status_code=200)
@@ -241,7 +293,8 @@ class HooksService:
     async def route_event(self, server: Server, event: dict[str, Any]) -> int:
         """Queue one mapped event for the matching hooks of its tenant; returns how many."""
         event_id = event_id_of(event)
-        attributes = event.get("data", {}).get("attributes")
+        data = event.get("data")
+        attributes = data.get("attributes") if isinstance(data, dict) else None
         meeting = attributes.get("meeting") if isinstance(attributes, dict) else None
         backend_id = meeting.get("external-meeting-id") if isinstance(meeting, dict) else None
         if event_id is None or not isinstance(backend_id, str):
@@ -274,7 +327,7 @@ class HooksService:
                 hash_key=(self.settings.webhook_hash_key or "").encode() or None,
                 restore_url=lambda text: restore_callback_urls(text, self.settings.public_url),
             )
-            body = event_json(filter_event(event, scope)).encode()
+            body = encode_event(filter_event(event, scope))
             return [NewDelivery(h.id, tenant.id, EVENT, h.callback_url, body=body) for h in wanted]
 
         queued = await self.store.hooks.route_event(

@@ -75,7 +75,7 @@ def _host(origin: str) -> str:
 
 def pseudonym(value: str, key: bytes) -> str:
     """A stable keyed hash of a personal value (the same input gives the same output)."""
-    return hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+    return hmac.new(key, value.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()[:32]
 
 
 def scrub_text(text: str, scope: EventScope) -> str:
@@ -117,7 +117,8 @@ def _personal(obj: Any, names: frozenset[str], scope: EventScope) -> None:
 def filter_event(event: Mapping[str, Any], scope: EventScope) -> dict[str, Any]:
     """The event as the tenant's hooks receive it (the input is not modified)."""
     result: dict[str, Any] = _scrub(copy.deepcopy(dict(event)), scope)
-    attributes = result.get("data", {}).get("attributes")
+    data = result.get("data")
+    attributes = data.get("attributes") if isinstance(data, dict) else None
     if isinstance(attributes, dict) and scope.personal is not PersonalData.KEEP:
         _personal(attributes.get("user"), USER_FIELDS, scope)
         chat = attributes.get("chat-message")

@@ -610,3 +610,131 @@ async def test_private_targets_never_reached(database_url: str, receiver: Receiv
         assert await gw.store.hooks.list(alpha) == []
     finally:
         await stop_gateway(gw)
+
+
+# --- robustness of the ingress: one bad event never blocks the stream ---------------------------
+
+
+async def post_raw_event(gw: Gateway, event_json_text: str, server_index: int = 0) -> int:
+    """POST an ``event`` field written by hand (v3.3 checksum), as bbb-webhooks would."""
+    assert gw.app is not None
+    server = sorted(await gw.store.servers.list(), key=lambda s: s.name)[server_index]
+    url = gw.app.state.hooks.ingress_url(server)
+    checksum = hashlib.sha1(f"{url}{{}}{server.secret}".encode()).hexdigest()
+    body = f"domain=bbb1&event={quote('[' + event_json_text + ']', safe='')}&timestamp=1"
+    response = await gw.http.post(
+        f"{url}?checksum={checksum}",
+        content=body,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert "Traceback" not in response.text
+    return response.status_code
+
+
+@pytest.mark.parametrize("personal", ["keep", "hash", "remove"])
+async def test_bad_events_are_dropped_and_the_stream_continues(
+    database_url: str, receiver: Receiver, personal: str
+) -> None:
+    gw = await start_gateway(
+        database_url, **FAST, webhook_personal_data=personal, webhook_hash_key="k"
+    )
+    try:
+        alpha = await tenant_id(gw, "alpha")
+        await create_hook(gw, "alpha", f"{receiver.base}/h", meetingID="room")
+        hooks_service = gw.app.state.hooks  # type: ignore[union-attr]
+        odd = [
+            '{"data":[1,2]}',
+            '{"data":{"id":"user-joined","attributes":[]}}',
+            '{"data":{"id":"user-joined","attributes":{"meeting":[]}}}',
+            '{"data":{"id":"user-joined","attributes":{"meeting":{"external-meeting-id":7}}}}',
+            '"a string"',
+            "null",
+        ]
+        for text in odd:
+            assert await post_raw_event(gw, text) == 200, text
+        # a lone surrogate in a user name (JSON escape from the backend) still goes through
+        event = joined(f"bf{alpha}-room", "u1", name="Jane \ud800")
+        assert await post_raw_event(gw, json.dumps(event)) == 200
+        assert (await send_events(gw, 0, [joined(f"bf{alpha}-room", "u2")])).status_code == 200
+        got = await receiver.wait_for("/h", 2)
+        users = [json.loads(r.form["event"])[0]["data"]["attributes"]["user"] for r in got]
+        assert [u["internal-user-id"] for u in users] == ["w_u1", "w_u2"]
+        if personal == "keep":
+            assert users[0]["name"] == "Jane \ud800"
+        assert hooks_service.dropped >= len(odd)
+    finally:
+        await stop_gateway(gw)
+
+
+async def test_fuzzed_events_with_a_valid_checksum_never_5xx(
+    gw: Gateway, receiver: Receiver
+) -> None:
+    import random
+
+    alpha = await tenant_id(gw, "alpha")
+    await create_hook(gw, "alpha", f"{receiver.base}/h", meetingID="room")
+    rng = random.Random(7)
+    base = joined(f"bf{alpha}-room")
+
+    def mutate(value: Any, depth: int = 0) -> Any:
+        choice = rng.randrange(8)
+        if choice == 0:
+            return rng.choice([None, 1, -1.5, True, [], {}, "", "\ud800", "\x00", "é" * 3])
+        if isinstance(value, dict) and depth < 6:
+            return {k: mutate(v, depth + 1) for k, v in value.items()}
+        if isinstance(value, list) and depth < 6:
+            return [mutate(v, depth + 1) for v in value]
+        if isinstance(value, str) and choice == 1:
+            return value + "".join(chr(rng.randrange(1, 0x10FFFF)) for _ in range(3))
+        return value
+
+    for _ in range(60):
+        status = await post_raw_event(gw, json.dumps(mutate(base)))
+        assert status == 200
+    await send_events(gw, 0, [joined(f"bf{alpha}-room", "last")])
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        got = receiver.on("/h")
+        if got and "w_last" in got[-1].form["event"]:
+            break
+        await asyncio.sleep(0.05)
+    assert "w_last" in receiver.on("/h")[-1].form["event"]
+
+
+async def test_storage_outage_answers_503_so_bbb_webhooks_retries(
+    gw: Gateway, receiver: Receiver
+) -> None:
+    """PostgreSQL stops answering (a real refused connection): the event is not lost but
+    answered 503; once the database is back the retry is delivered."""
+    if not gw.store.db.is_postgres:
+        pytest.skip("a refused database connection is a PostgreSQL situation")
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    alpha = await tenant_id(gw, "alpha")
+    await create_hook(gw, "alpha", f"{receiver.base}/h", meetingID="room")
+    assert gw.app is not None
+    server = sorted(await gw.store.servers.list(), key=lambda s: s.name)[0]
+    await gw.app.state.hooks.directory.get()  # cached: only the event routing needs the db
+    request = build_callback_request(
+        gw.app.state.hooks.ingress_url(server),
+        joined(f"bf{alpha}-room"),
+        domain="bbb1",
+        timestamp=1,
+        secret=server.secret,
+    )
+    db = gw.app.state.hooks.store.db
+    working = db._postgres
+    port = free_port()
+    url = make_url(db.url).set(drivername="postgresql+asyncpg", host="127.0.0.1", port=port)
+    db._postgres = create_async_engine(url)
+    try:
+        response = await gw.http.post(
+            request.url, content=request.body, headers={"Content-Type": request.content_type}
+        )
+        assert response.status_code == 503
+    finally:
+        await db._postgres.dispose()
+        db._postgres = working
+    assert (await send_events(gw, 0, [joined(f"bf{alpha}-room")])).status_code == 200
+    await receiver.wait_for("/h", 1)
