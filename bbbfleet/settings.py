@@ -181,6 +181,17 @@ class Settings(BaseSettings):
 
     webhook_max_hooks: Annotated[int, Field(ge=1)] = 1000
     """Hooks one tenant may have."""
+
+    webhook_ingress_auth: Literal["any", "body"] = "any"
+    """Which credentials the event ingress accepts from the backends' bbb-webhooks: ``any``
+    (v3.0–3.3 checksum, v3.4+ body checksum, ``auth2_0`` Bearer) or ``body`` (v3.4+ body checksum
+    or Bearer only: the v3.3 checksum does not cover the body, so it is a fixed string per
+    server that lets whoever saw one request forge events)."""
+
+    webhook_ingress_max_age: Annotated[float, Field(ge=0)] = 600.0
+    """Seconds: events whose ``timestamp`` (bbb-webhooks' first attempt) is older are dropped
+    (replays).  bbb-webhooks keeps the timestamp on retries (about 5 minutes in all), so keep
+    it above that.  0 turns the check off."""
     recordings_dir: Path = Path("recordings")
     """Central recording storage: imported recordings live in ``<recordings_dir>/<recordID>/``,
     received archives wait in ``.incoming/`` and are unpacked in ``.tmp/`` (keep all on one

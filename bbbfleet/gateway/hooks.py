@@ -252,13 +252,18 @@ class HooksService:
         url = self.ingress_url(server)
         query = request.scope["query_string"].decode("latin-1")
         received = f"{url}?{query}" if query else url
-        if not self._signed(request, received, text, server):
+        if not self._signed(request, received, text, server, self.settings.webhook_ingress_auth):
             log.warning("event from %s with a wrong checksum: ignored", server.name)
             return Response(status_code=401)
         try:
             form = parse_callback_body(text)
         except ValueError as exc:  # dropped, not refused: a non-2xx would stall the stream
             log.warning("unreadable event body from %s dropped: %s", server.name, exc)
+            self.dropped += 1
+            return Response(status_code=200)
+        if self._too_old(form.timestamp, form.events):
+            # 200, not an error: a permanent hook of bbb-webhooks would retry an error forever
+            log.warning("event from %s older than webhook_ingress_max_age dropped", server.name)
             self.dropped += 1
             return Response(status_code=200)
         # Any non-2xx makes bbb-webhooks retry the same event for minutes, holding back every
@@ -282,13 +287,37 @@ class HooksService:
         return Response(status_code=200)
 
     @staticmethod
-    def _signed(request: Request, received: str, body: str, server: Server) -> bool:
-        """bbb-webhooks' checksum with the server's secret (v3.0–3.3 or v3.4+ form), or, from a
-        bbb-webhooks with ``auth2_0: true``, ``Authorization: Bearer <secret>``."""
+    def _signed(request: Request, received: str, body: str, server: Server, auth: str) -> bool:
+        """bbb-webhooks' checksum with the server's secret (v3.0–3.3 or v3.4+ form; only v3.4+
+        with ``auth == "body"``), or, from a bbb-webhooks with ``auth2_0: true``,
+        ``Authorization: Bearer <secret>``."""
         bearer = request.headers.get("authorization", "")
         if bearer:
-            return hmac.compare_digest(bearer.encode(), f"Bearer {server.secret}".encode())
-        return callback_checksum_version(received, body, server.secret) is not None
+            return hmac.compare_digest(
+                bearer.encode("utf-8", "surrogatepass"),
+                f"Bearer {server.secret}".encode("utf-8", "surrogatepass"),
+            )
+        version = callback_checksum_version(received, body, server.secret)
+        return version == "3.4" if auth == "body" else version is not None
+
+    def _too_old(self, form_timestamp: int | None, events: Sequence[Any]) -> bool:
+        """A replay: the POST's ``timestamp`` (else its events' ``data.event.ts``) is older than
+        ``webhook_ingress_max_age``.  Without any timestamp the event passes."""
+        max_age = self.settings.webhook_ingress_max_age
+        if not max_age:
+            return False
+        stamp = form_timestamp
+        if stamp is None:
+            stamps = [
+                ts
+                for e in events
+                if isinstance(e, dict)
+                and isinstance(data := e.get("data"), dict)
+                and isinstance(info := data.get("event"), dict)
+                and isinstance(ts := info.get("ts"), int)
+            ]
+            stamp = min(stamps) if stamps else None
+        return stamp is not None and stamp < self.deliverer.clock() - max_age * 1000
 
     async def route_event(self, server: Server, event: dict[str, Any]) -> int:
         """Queue one mapped event for the matching hooks of its tenant; returns how many."""

@@ -4,6 +4,7 @@ bbb-webhooks sends them."""
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 from urllib.parse import quote
 
@@ -62,7 +63,7 @@ async def send_events(
             url,
             event,
             domain="bbb1.internal.example.net",
-            timestamp=1,
+            timestamp=int(time.time() * 1000),
             secret=secret or server.secret,
             version="3.4" if version == "3.4" else "3.3",
         )

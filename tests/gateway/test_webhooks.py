@@ -515,7 +515,7 @@ async def test_two_processes_deliver_once_in_order(database_url: str, receiver: 
                 one.app.state.hooks.ingress_url(server),  # type: ignore[union-attr]
                 joined(f"bf{alpha}-room", f"u{n}"),
                 domain="x",
-                timestamp=n,
+                timestamp=int(time.time() * 1000) + n,
                 secret=server.secret,
             )
             response = await gw.http.post(
@@ -560,6 +560,7 @@ async def test_auth2_bearer_from_a_backend(gw: Gateway, receiver: Receiver) -> N
     server = sorted(await gw.store.servers.list(), key=lambda s: s.name)[0]
     url = gw.app.state.hooks.ingress_url(server)
     body = "event=" + quote(json.dumps([joined(f"bf{alpha}-room")]), safe="")
+    body += f"&timestamp={int(time.time() * 1000)}"
     for secret, status in (("wrong", 401), (server.secret, 200)):
         response = await gw.http.post(
             url,
@@ -621,7 +622,9 @@ async def post_raw_event(gw: Gateway, event_json_text: str, server_index: int = 
     server = sorted(await gw.store.servers.list(), key=lambda s: s.name)[server_index]
     url = gw.app.state.hooks.ingress_url(server)
     checksum = hashlib.sha1(f"{url}{{}}{server.secret}".encode()).hexdigest()
-    body = f"domain=bbb1&event={quote('[' + event_json_text + ']', safe='')}&timestamp=1"
+    stamp = int(time.time() * 1000)
+    event = quote("[" + event_json_text + "]", safe="")
+    body = f"domain=bbb1&event={event}&timestamp={stamp}"
     response = await gw.http.post(
         f"{url}?checksum={checksum}",
         content=body,
@@ -720,7 +723,7 @@ async def test_storage_outage_answers_503_so_bbb_webhooks_retries(
         gw.app.state.hooks.ingress_url(server),
         joined(f"bf{alpha}-room"),
         domain="bbb1",
-        timestamp=1,
+        timestamp=int(time.time() * 1000),
         secret=server.secret,
     )
     db = gw.app.state.hooks.store.db
@@ -738,3 +741,54 @@ async def test_storage_outage_answers_503_so_bbb_webhooks_retries(
         db._postgres = working
     assert (await send_events(gw, 0, [joined(f"bf{alpha}-room")])).status_code == 200
     await receiver.wait_for("/h", 1)
+
+
+async def test_ingress_auth_body_refuses_the_fixed_v33_checksum(
+    database_url: str, receiver: Receiver
+) -> None:
+    gw = await start_gateway(database_url, **FAST, webhook_ingress_auth="body")
+    try:
+        alpha = await tenant_id(gw, "alpha")
+        await create_hook(gw, "alpha", f"{receiver.base}/h", meetingID="room")
+        v33 = await send_events(gw, 0, [joined(f"bf{alpha}-room", "u1")], version="3.3")
+        assert v33.status_code == 401
+        v34 = await send_events(gw, 0, [joined(f"bf{alpha}-room", "u2")], version="3.4")
+        assert v34.status_code == 200
+        [got] = await receiver.wait_for("/h", 1)
+        assert "w_u2" in got.form["event"]
+    finally:
+        await stop_gateway(gw)
+
+
+@pytest.mark.parametrize("max_age", [600.0, 0.0])
+async def test_replayed_old_events_are_dropped(
+    database_url: str, receiver: Receiver, max_age: float
+) -> None:
+    gw = await start_gateway(database_url, **FAST, webhook_ingress_max_age=max_age)
+    try:
+        assert gw.app is not None
+        alpha = await tenant_id(gw, "alpha")
+        await create_hook(gw, "alpha", f"{receiver.base}/h", meetingID="room")
+        server = sorted(await gw.store.servers.list(), key=lambda s: s.name)[0]
+        now = int(time.time() * 1000)
+        # a retry 5 minutes after the first attempt passes; a copy 11 minutes old does not
+        for user, stamp in (("retried", now - 300_000), ("replayed", now - 660_000)):
+            request = build_callback_request(
+                gw.app.state.hooks.ingress_url(server),
+                joined(f"bf{alpha}-room", user),
+                domain="bbb1",
+                timestamp=stamp,
+                secret=server.secret,
+                version="3.4",
+            )
+            response = await gw.http.post(
+                request.url, content=request.body, headers={"Content-Type": request.content_type}
+            )
+            assert response.status_code == 200  # dropped, yet 200: no retries of a replay
+        await send_events(gw, 0, [joined(f"bf{alpha}-room", "last")])
+        got = await receiver.wait_for("/h", 2 if max_age else 3)
+        users = [json.loads(r.form["event"])[0]["data"]["attributes"]["user"] for r in got]
+        expected = ["w_retried", "w_last"] if max_age else ["w_retried", "w_replayed", "w_last"]
+        assert [u["internal-user-id"] for u in users] == expected
+    finally:
+        await stop_gateway(gw)
