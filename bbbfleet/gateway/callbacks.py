@@ -44,7 +44,12 @@ from bbbfleet.protocol.params import RawQuery, encode_component, parse_pairs
 from bbbfleet.protocol.xml import escape
 from bbbfleet.storage.repository import Meeting, NewDelivery, Server, Store, Tenant
 from bbbfleet.webhooks.delivery import Deliverer
-from bbbfleet.webhooks.privacy import EventScope, filter_event
+from bbbfleet.webhooks.privacy import (
+    EventScope,
+    PersonalData,
+    filter_analytics_personal,
+    scrub,
+)
 
 log = logging.getLogger(__name__)
 # BBB's shared secrets are what they are (often shorter than RFC 7518 recommends for HS512):
@@ -205,6 +210,11 @@ class EndCallbacks:
         self.directory = directory or Directory(store, 2.0)
         self.deliverer = deliverer
         self.relayed = 0  # callbacks accepted for relaying (for tests)
+        # the personal-data rules of webhooks apply to the analytics relay too
+        settings = deliverer.settings if deliverer is not None else None
+        self.personal_data = settings.webhook_personal_data if settings else "keep"
+        key = settings.webhook_hash_key if settings else None
+        self.hash_key = key.encode() if key else None
 
     async def close(self) -> None:
         return None
@@ -368,9 +378,12 @@ class EndCallbacks:
             backend_origins=tuple(
                 o for s in (await self.directory.get()).servers if (o := _origin(s.api_url))
             ),
+            personal=PersonalData(tenant.hook_personal_data or self.personal_data),
+            hash_key=self.hash_key,
             restore_url=lambda text: restore_callback_urls(text, self.public_url),
         )
-        relayed = filter_event(payload, scope)
+        relayed = scrub(payload, scope)
+        filter_analytics_personal(relayed, scope)
         relayed["meeting_id"] = target.meeting_id
         exp = int(time.time()) + 24 * 3600
         signed = jwt.encode(
