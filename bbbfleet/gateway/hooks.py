@@ -32,6 +32,7 @@ from bbbfleet.gateway.auth import candidate_tenants
 from bbbfleet.gateway.backends import BackendClient, BackendFailure
 from bbbfleet.gateway.callbacks import path_id, restore_callback_urls, tokens_equal
 from bbbfleet.gateway.directory import Directory
+from bbbfleet.gateway.recordings import GATEWAY_FORMATS, CentralFormats, public_snapshot
 from bbbfleet.placement import ServerState
 from bbbfleet.protocol import documents
 from bbbfleet.protocol import errors as E
@@ -53,8 +54,10 @@ from bbbfleet.protocol.webhooks import (
     parse_callback_body,
     parse_hooks_create,
 )
+from bbbfleet.recordings.storage import DirectoryStorage
 from bbbfleet.settings import Settings
 from bbbfleet.storage.hooks import Located
+from bbbfleet.storage.recordings import CENTRAL
 from bbbfleet.storage.repository import Hook, Meeting, NewDelivery, Server, Store, Tenant
 from bbbfleet.webhooks.delivery import EVENT, Deliverer
 from bbbfleet.webhooks.mapping import parse_backend_meeting_id
@@ -130,6 +133,8 @@ class HooksService:
         self.public_origin = origin(settings.public_url)
         self.leadership = Leadership(store.db, REGISTRAR_LOCK)
         self.dropped = 0  # events for meetings the gateway does not know (for tests)
+        # what a central copy holds, as getRecordings asks it (the same manifest)
+        self.central_formats: CentralFormats = DirectoryStorage(settings.recordings_dir).formats
 
     # --- the tenants' hooks API ------------------------------------------------------------
 
@@ -332,6 +337,7 @@ class HooksService:
             return 0
         snapshot = await self.directory.get()
         tenants = {t.id: t for t in snapshot.tenants}
+        links, playback_origins = await self._playback(event_id, attributes)
 
         def locate(row: Meeting | None) -> Located | None:
             tenant_meeting = _tenant_meeting(server, backend_id, row)
@@ -345,11 +351,13 @@ class HooksService:
             if not wanted:
                 return []
             tenant = tenants[located[0]]
+            api_origins = (o for s in snapshot.servers if (o := origin(s.api_url)))
             scope = EventScope(
                 backend_meeting_id=backend_id,
                 tenant_meeting_id=located[1],
-                public_origin=self.public_origin,
-                backend_origins=tuple(o for s in snapshot.servers if (o := origin(s.api_url))),
+                public_origin=self._origin_for(tenant),
+                backend_origins=tuple(dict.fromkeys((*api_origins, *playback_origins))),
+                playback_links=links,
                 personal=PersonalData(
                     tenant.hook_personal_data or self.settings.webhook_personal_data
                 ),
@@ -369,6 +377,42 @@ class HooksService:
             self.dropped += 1
             return 0
         return queued
+
+    def _origin_for(self, tenant: Tenant) -> str:
+        """The origin a tenant knows the gateway by: its own host name (white label), else
+        the gateway's public URL."""
+        if tenant.hostname:
+            return f"{urlsplit(self.settings.public_url).scheme}://{tenant.hostname}"
+        return self.public_origin
+
+    async def _playback(
+        self, event_id: str | None, attributes: Any
+    ) -> tuple[dict[str, str], tuple[str, ...]]:
+        """For a recording event: its playback links as getRecordings shows them (backend URL →
+        gateway URL, only for formats the gateway serves from central storage), and the origins
+        of the recording's playback URLs (backend playback hosts can differ from API hosts)."""
+        if not (event_id or "").startswith("rap-") or not isinstance(attributes, dict):
+            return {}, ()
+        record_id = attributes.get("record-id")
+        if not isinstance(record_id, str) or not record_id:
+            return {}, ()
+        indexed = await self.store.recordings.get(record_id)
+        if indexed is None:
+            return {}, ()  # not indexed yet: getRecordings will show the backend's links
+        backend = indexed.snapshot
+        central = GATEWAY_FORMATS
+        if indexed.location == CENTRAL:
+            central = await self.central_formats(record_id)
+        shown = public_snapshot(indexed, self.settings.public_url, central)
+        links: dict[str, str] = {}
+        for mine, theirs in zip(backend.playback, shown.playback, strict=True):
+            links[mine.url] = theirs.url
+            for image, public_image in zip(mine.preview, theirs.preview, strict=True):
+                links[image.url] = public_image.url
+        for (_kind, url), (_same, public) in zip(backend.data, shown.data, strict=True):
+            links[url] = public
+        origins = tuple(dict.fromkeys(o for f in backend.playback if (o := origin(f.url))))
+        return {k: v for k, v in links.items() if k != v}, origins
 
     # --- the gateway's own hook on every backend -------------------------------------------
 

@@ -4,8 +4,11 @@ A pure function of the event and an ``EventScope``.  It guarantees that nothing 
 reveals the fleet behind the gateway:
 
 * the backend meetingID (``bf<tenant>-…``) becomes the tenant's own meetingID, everywhere;
-* backend host names and origins (in playback links, metadata …) become the gateway's public
-  host/origin;
+* backend host names and origins (in metadata, texts …) become the gateway's public host/origin
+  (the tenant's own host name when it has one);
+* playback links of recording events are shown as getRecordings shows them: on the gateway for
+  the formats it serves from central storage, else on the backend (playback hosts are public by
+  nature: every viewer's browser loads them);
 * the gateway's callback relay URLs in metadata become the tenant's original URLs;
 * events only ever concern one meeting of one tenant, so no other tenant appears.
 
@@ -165,6 +168,10 @@ class EventScope:
     personal: PersonalData = PersonalData.KEEP
     hash_key: bytes | None = None
     restore_url: Callable[[str], str] = field(default=lambda text: text)
+    # playback links as getRecordings shows them (backend URL → gateway URL) for a recording's
+    # formats the gateway serves from central storage; every other playback link stays as the
+    # backend published it, as getRecordings shows it
+    playback_links: Mapping[str, str] = field(default_factory=dict)
     # (text to find, replacement): each backend origin, then its bare host name
     replacements: tuple[tuple[str, str], ...] = field(init=False, repr=False, compare=False)
 
@@ -243,9 +250,13 @@ def _hashed(value: Any, key: bytes) -> Any:
 def filter_event(event: Mapping[str, Any], scope: EventScope) -> dict[str, Any]:
     """The event as the tenant's hooks receive it (the input is not modified): only the
     attributes of ``EVENT_SPEC``, scrubbed, personal data as configured."""
-    result: dict[str, Any] = _scrub(allowed_only(copy.deepcopy(dict(event)), EVENT_SPEC), scope)
+    allowed = allowed_only(copy.deepcopy(dict(event)), EVENT_SPEC)
+    links = _detach_playback(allowed)
+    result: dict[str, Any] = _scrub(allowed, scope)
     data = result.get("data")
     attributes = data.get("attributes") if isinstance(data, dict) else None
+    if isinstance(attributes, dict):
+        _attach_playback(attributes, links, scope)
     if isinstance(attributes, dict) and scope.personal is not PersonalData.KEEP:
         _personal(attributes.get("user"), USER_FIELDS, scope)
         chat = attributes.get("chat-message")
@@ -255,6 +266,46 @@ def filter_event(event: Mapping[str, Any], scope: EventScope) -> dict[str, Any]:
         _personal(attributes.get("transcript"), TRANSCRIPT_FIELDS, scope)
         _personal(attributes.get("pad"), PAD_FIELDS, scope)
     return result
+
+
+def _detach_playback(event: dict[str, Any]) -> dict[str, Any]:
+    """Take the playback links out of a recording event (``recording.playback``,
+    ``recording.download``, ``link``) so the host rewriting leaves them alone."""
+    data = event.get("data")
+    attributes = data.get("attributes") if isinstance(data, dict) else None
+    if not isinstance(attributes, dict):
+        return {}
+    links: dict[str, Any] = {}
+    if isinstance(attributes.get("link"), str):
+        links["link"] = attributes.pop("link")
+    recording = attributes.get("recording")
+    if isinstance(recording, dict):
+        for key in ("playback", "download"):
+            if key in recording:
+                links[key] = recording.pop(key)
+    return links
+
+
+def _playback_value(value: Any, scope: EventScope) -> Any:
+    if isinstance(value, str):
+        if value.startswith(("http://", "https://")):
+            return scope.playback_links.get(value, value)
+        return scrub_text(value, scope)
+    if isinstance(value, list):
+        return [_playback_value(item, scope) for item in value]
+    if isinstance(value, dict):
+        return {k: _playback_value(v, scope) for k, v in value.items()}
+    return value
+
+
+def _attach_playback(attributes: dict[str, Any], links: dict[str, Any], scope: EventScope) -> None:
+    if "link" in links:
+        attributes["link"] = _playback_value(links["link"], scope)
+    recording = attributes.get("recording")
+    if isinstance(recording, dict):
+        for key in ("playback", "download"):
+            if key in links:
+                recording[key] = _playback_value(links[key], scope)
 
 
 def filter_analytics_personal(payload: dict[str, Any], scope: EventScope) -> None:

@@ -792,3 +792,105 @@ async def test_replayed_old_events_are_dropped(
         assert [u["internal-user-id"] for u in users] == expected
     finally:
         await stop_gateway(gw)
+
+
+async def test_playback_links_in_events_match_get_recordings(
+    gw: Gateway, receiver: Receiver
+) -> None:
+    """rap-publish-ended shows the playback link getRecordings shows: the backend's while the
+    recording is on its server, the gateway's once the format is stored centrally."""
+    import re
+
+    from bbbfleet.protocol.webhooks import rap_playback, rap_publish_ended_event
+
+    assert gw.app is not None
+    await create_hook(gw, "alpha", f"{receiver.base}/h", meetingID="rec-1")
+    create = await gw.get(gw.alpha("create", q(name="Room", meetingID="rec-1", record="true")))
+    assert "SUCCESS" in create.text
+    joined_page = await gw.http.get(
+        gw.alpha("join", q(fullName="Ann", meetingID="rec-1", role="MODERATOR")),
+        follow_redirects=True,
+    )
+    assert joined_page.status_code == 200
+    alpha = await tenant_id(gw, "alpha")
+    meeting = await gw.store.meetings.get(alpha, "rec-1")
+    assert meeting is not None
+    backend_id = meeting.backend_meeting_id
+    assert "SUCCESS" in (await gw.get(gw.alpha("end", q(meetingID="rec-1")))).text
+    servers = await gw.store.servers.list()
+    listing = ""
+    for _ in range(100):  # the simulator publishes at its next request or tick
+        for sim in gw.fleet.servers:
+            await gw.http.get(f"{sim.url}")
+        for server in servers:
+            await gw.app.state.recording_index.refresh_server(server)
+        listing = (await gw.get(gw.alpha("getRecordings", q(meetingID="rec-1")))).text
+        if "<recordID>" in listing:
+            break
+        await asyncio.sleep(0.05)
+    record_id = re.search(r"<recordID>([^<]+)</recordID>", listing)
+    assert record_id is not None
+    record = record_id.group(1)
+    indexed = await gw.store.recordings.get(record)
+    assert indexed is not None
+    index = sorted(servers, key=lambda s: s.name).index(
+        next(s for s in servers if s.id == indexed.server_id)
+    )
+    presentation = next(f for f in indexed.snapshot.playback if f.type == "presentation")
+
+    def shown_url(text: str) -> str:
+        block = text.split("<type>presentation</type>", 1)[1]
+        found = re.search(r"<url>([^<]+)</url>", block)
+        assert found is not None
+        return found.group(1)
+
+    event = rap_publish_ended_event(
+        "i-1",
+        backend_id,
+        record_id=record,
+        success=True,
+        step_time=1,
+        workflow="presentation",
+        start_time=1,
+        end_time=2,
+        raw_size=3,
+        metadata={"meetingId": backend_id},
+        playback=rap_playback("presentation", presentation.url, 1, 2, 3),
+        ts=int(time.time() * 1000),
+    )
+
+    async def published(n: int) -> dict[str, Any]:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            events = [json.loads(r.form["event"])[0] for r in receiver.on("/h")]
+            mine = [e for e in events if e["data"]["id"] == "rap-publish-ended"]
+            mine = [
+                e
+                for e in mine
+                if e["data"]["attributes"]["meeting"]["internal-meeting-id"] == "i-1"
+            ]
+            if len(mine) >= n:
+                return dict(mine[n - 1]["data"]["attributes"]["recording"]["playback"])
+            await asyncio.sleep(0.05)
+        raise AssertionError("not delivered")
+
+    await send_events(gw, index, [event])
+    link = await published(1)
+    assert link["link"] == shown_url(listing) == presentation.url  # on its server: backend URL
+
+    # central, but its copy does not hold the presentation (no files): still the backend's
+    await gw.store.recordings.set_location(record, "central")
+    listing = (await gw.get(gw.alpha("getRecordings", q(meetingID="rec-1")))).text
+    assert shown_url(listing) == presentation.url
+    await send_events(gw, index, [event])
+    assert (await published(2))["link"] == presentation.url
+    # the central copy holds the presentation: getRecordings and the event show the gateway's
+    hooks_service = gw.app.state.hooks
+
+    async def stored(_record_id: str) -> frozenset[str]:
+        return frozenset({"presentation"})
+
+    hooks_service.central_formats = stored
+    expected = presentation.url.replace(presentation.url.split("/playback")[0], gw.url)
+    await send_events(gw, index, [event])
+    assert (await published(3))["link"] == expected

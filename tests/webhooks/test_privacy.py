@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from hypothesis import given
@@ -112,7 +113,9 @@ def test_backend_hosts_become_the_gateway() -> None:
         ),
         ts=9,
     )
-    text = json.dumps(filter_event(event, scope()))
+    link = f"{BACKEND}/playback/presentation/2.3/abc-1"
+    central = {link: f"{PUBLIC}/playback/presentation/2.3/abc-1"}  # stored centrally
+    text = json.dumps(filter_event(event, dataclasses.replace(scope(), playback_links=central)))
     assert "internal.example.net" not in text and BACKEND_ID not in text
     assert f"{PUBLIC}/playback/presentation/2.3/abc-1" in text
     assert '"meetingId": "room-1"' in text
@@ -257,3 +260,31 @@ def test_analytics_personal_data() -> None:
     kept = payload()
     filter_analytics_personal(kept, scope())
     assert kept == payload()
+
+
+def test_playback_links_as_get_recordings_shows_them() -> None:
+    """A recording not stored centrally: getRecordings shows the backend's playback URL, so the
+    event does too; backend hosts elsewhere (metadata) still become the gateway's."""
+    link = f"{BACKEND}/playback/presentation/2.3/abc-1"
+    event = rap_publish_ended_event(
+        "abc-1",
+        BACKEND_ID,
+        record_id="abc-1",
+        success=True,
+        step_time=1,
+        workflow="presentation",
+        start_time=1,
+        end_time=2,
+        raw_size=3,
+        metadata={"meetingId": BACKEND_ID, "origin-url": f"{BACKEND}/x"},
+        playback=rap_playback("presentation", link, 1, 2, 3),
+        ts=9,
+    )
+    recording = filter_event(event, scope())["data"]["attributes"]["recording"]
+    assert recording["playback"]["link"] == link
+    assert recording["metadata"] == {"meetingId": "room-1", "origin-url": f"{PUBLIC}/x"}
+    video = f"{BACKEND}/playback/video/abc-1/"
+    event["data"]["attributes"]["recording"]["playback"] = rap_playback("video", video, 1, 2, 3)
+    moved = {video: f"{PUBLIC}/playback/video/abc-1/"}
+    shown = filter_event(event, dataclasses.replace(scope(), playback_links=moved))
+    assert shown["data"]["attributes"]["recording"]["playback"]["link"] == moved[video]
