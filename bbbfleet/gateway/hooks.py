@@ -195,19 +195,18 @@ class HooksService:
                 "tenant %s: callbackURL %r refused: %s", tenant.name, request.callback_url, problem
             )
             return _hooks(hooks_error_xml(E.HOOK_INVALID_CALLBACK_URL))
-        existing = await self.store.hooks.list(tenant.id)
-        if len(existing) >= self.settings.webhook_max_hooks and not any(
-            h.callback_url == request.callback_url for h in existing
-        ):
-            return _hooks(hooks_error_xml(E.HOOK_LIMIT_REACHED))
-        hook, created = await self.store.hooks.create(
+        result = await self.store.hooks.create_within_limit(
             tenant.id,
             request.callback_url,
             meeting_id,
             request.event_ids,
             request.get_raw,
             self.clock(),
+            self.settings.webhook_max_hooks,
         )
+        if result is None:
+            return _hooks(hooks_error_xml(E.HOOK_LIMIT_REACHED))
+        hook, created = result
         if not created:
             return _hooks(hooks_duplicate_xml(hook.hook_id))
         return _hooks(hooks_create_xml(hook.hook_id, False, hook.raw))

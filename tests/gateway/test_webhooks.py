@@ -894,3 +894,28 @@ async def test_playback_links_in_events_match_get_recordings(
     expected = presentation.url.replace(presentation.url.split("/playback")[0], gw.url)
     await send_events(gw, index, [event])
     assert (await published(3))["link"] == expected
+
+
+async def test_hook_limit_holds_under_concurrent_creates(
+    database_url: str, receiver: Receiver
+) -> None:
+    gw = await start_gateway(database_url, **FAST, webhook_max_hooks=3)
+    try:
+        await gw.store.tenants.configure("alpha", allow_tenant_hooks=True)
+        urls = [
+            hooks_url(gw, "alpha", "hooks/create", callbackURL=f"{receiver.base}/h{i}")
+            for i in range(12)
+        ]
+        answers = await asyncio.gather(*(gw.http.get(url) for url in urls))
+        created = [a for a in answers if "<returncode>SUCCESS</returncode>" in a.text]
+        assert len(created) == 3
+        refused = [a for a in answers if "<messageKey>tooManyHooks</messageKey>" in a.text]
+        assert len(refused) == 9
+        listing = await hooks(gw, "alpha", "hooks/list")
+        assert listing.count("<hookID>") == 3
+        # a URL that has a hook: the duplicate warning, not the limit
+        first = answers.index(created[0])
+        again = await hooks(gw, "alpha", "hooks/create", callbackURL=f"{receiver.base}/h{first}")
+        assert "duplicateWarning" in again
+    finally:
+        await stop_gateway(gw)
