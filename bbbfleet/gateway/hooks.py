@@ -18,6 +18,7 @@ import codecs
 import hashlib
 import hmac
 import logging
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
@@ -337,9 +338,13 @@ class HooksService:
         snapshot = await self.directory.get()
         tenants = {t.id: t for t in snapshot.tenants}
         links, playback_origins = await self._playback(event_id, attributes)
+        parent = await self._breakout_parent(server, backend_id, meeting)
 
         def locate(row: Meeting | None) -> Located | None:
             tenant_meeting = _tenant_meeting(server, backend_id, row)
+            if tenant_meeting is None and row is None and parent is not None:
+                # a breakout room of a tenant's meeting: BBB's own ID, the parent's tenant
+                tenant_meeting = parent.tenant_id, backend_id
             tenant = tenants.get(tenant_meeting[0]) if tenant_meeting else None
             if tenant is None or tenant_meeting is None:
                 return None
@@ -376,6 +381,29 @@ class HooksService:
             self.dropped += 1
             return 0
         return queued
+
+    async def _breakout_parent(
+        self, server: Server, backend_id: str, meeting: Any
+    ) -> Meeting | None:
+        """The tenant meeting a breakout room belongs to, when ``backend_id`` is one: akka-apps
+        names breakout rooms ``sha1hex(parentInternalId-timestamp-sequence)-timestamp``
+        (REFERENCE.md §4), without the tenant prefix; they run on their parent's server, so the
+        parent is one of that server's meetings (by ``parent-id`` in ``meeting-created``, else
+        by recomputing the name).  None: not a breakout of a meeting the gateway knows."""
+        match = _BREAKOUT_ID.fullmatch(backend_id)
+        if match is None or parse_backend_meeting_id(backend_id) is not None:
+            return None
+        parent_id = meeting.get("parent-id") if isinstance(meeting, dict) else None
+        for candidate in await self.store.meetings.all(server_id=server.id):
+            internal = candidate.internal_meeting_id
+            if not internal:
+                continue
+            if isinstance(parent_id, str) and parent_id != "bbb-none":
+                if internal == parent_id:
+                    return candidate
+            elif breakout_of(internal, match.group(1), match.group(2)):
+                return candidate
+        return None
 
     def _origin_for(self, tenant: Tenant) -> str:
         """The origin a tenant knows the gateway by: its own host name (white label), else
@@ -459,6 +487,21 @@ class HooksService:
                 await asyncio.sleep(self.settings.webhook_register_interval)
         finally:
             await self.leadership.release()
+
+
+_BREAKOUT_ID = re.compile(r"([0-9a-f]{40})-([0-9]{1,20})")
+MAX_BREAKOUT_ROOMS = 16  # BBB offers up to 16 breakout rooms
+
+
+def breakout_of(parent_internal_id: str, digest: str, timestamp: str) -> bool:
+    """Whether ``<digest>-<timestamp>`` is a breakout room name akka-apps derives from the
+    parent's internal ID (the timestamp is the breakout's, or the parent's internal one)."""
+    stamps = dict.fromkeys((timestamp, parent_internal_id.rsplit("-", 1)[-1]))
+    return any(
+        hashlib.sha1(f"{parent_internal_id}-{stamp}-{seq}".encode()).hexdigest() == digest
+        for stamp in stamps
+        for seq in range(1, MAX_BREAKOUT_ROOMS + 1)
+    )
 
 
 def _tenant_meeting(server: Server, backend_id: str, row: Meeting | None) -> tuple[int, str] | None:

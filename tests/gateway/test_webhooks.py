@@ -919,3 +919,42 @@ async def test_hook_limit_holds_under_concurrent_creates(
         assert "duplicateWarning" in again
     finally:
         await stop_gateway(gw)
+
+
+async def test_breakout_room_events_go_to_the_parents_tenant(
+    gw: Gateway, receiver: Receiver
+) -> None:
+    await gw.store.tenants.configure("alpha", allow_tenant_hooks=True)
+    await gw.store.tenants.configure("beta", allow_tenant_hooks=True)
+    await create_hook(gw, "alpha", f"{receiver.base}/alpha")
+    await create_hook(gw, "beta", f"{receiver.base}/beta")
+    assert "SUCCESS" in (await gw.get(gw.alpha("create", q(name="Room", meetingID="room")))).text
+    alpha = await tenant_id(gw, "alpha")
+    parent = await gw.store.meetings.get(alpha, "room")
+    assert parent is not None and parent.internal_meeting_id and parent.server_id
+    servers = sorted(await gw.store.servers.list(), key=lambda s: s.name)
+    index = [s.id for s in servers].index(parent.server_id)
+    stamp = str(int(time.time() * 1000))
+    digest = hashlib.sha1(f"{parent.internal_meeting_id}-{stamp}-2".encode()).hexdigest()
+    breakout = f"{digest}-{stamp}"
+    hooks_service = gw.app.state.hooks  # type: ignore[union-attr]
+    dropped = hooks_service.dropped
+    await send_events(gw, index, [joined(breakout, "b1")])
+    # the same name from another server, and a breakout of no known meeting: dropped
+    await send_events(gw, 1 - index, [joined(breakout, "b2")])
+    await send_events(gw, index, [joined(f"{'0' * 40}-{stamp}", "b3")])
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and not any(
+        "w_b1" in r.form["event"] for r in receiver.on("/alpha")
+    ):
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.3)
+    mine = [json.loads(r.form["event"])[0] for r in receiver.on("/alpha")]
+    users = [e["data"]["attributes"].get("user", {}).get("internal-user-id") for e in mine]
+    assert "w_b1" in users and "w_b2" not in users and "w_b3" not in users
+    event = next(
+        e for e in mine if e["data"]["attributes"].get("user", {}).get("internal-user-id") == "w_b1"
+    )
+    assert event["data"]["attributes"]["meeting"]["external-meeting-id"] == breakout
+    assert not any("w_b" in r.form["event"] for r in receiver.on("/beta"))
+    assert hooks_service.dropped == dropped + 2
