@@ -340,11 +340,19 @@ class HooksService:
         links, playback_origins = await self._playback(event_id, attributes)
         parent = await self._breakout_parent(server, backend_id, meeting)
 
+        hosted: list[bool] = []  # known after the first pass: whether the server hosted it
+        unverified: list[bool] = []
+
         def locate(row: Meeting | None) -> Located | None:
             tenant_meeting = _tenant_meeting(server, backend_id, row)
             if tenant_meeting is None and row is None and parent is not None:
                 # a breakout room of a tenant's meeting: BBB's own ID, the parent's tenant
                 tenant_meeting = parent.tenant_id, backend_id
+            elif tenant_meeting is not None and row is None and not hosted:
+                # a meetingID read from the ID alone is trusted only from a server that
+                # hosted that meeting (checked outside this transaction, then tried again)
+                unverified.append(True)
+                return None
             tenant = tenants.get(tenant_meeting[0]) if tenant_meeting else None
             if tenant is None or tenant_meeting is None:
                 return None
@@ -374,6 +382,20 @@ class HooksService:
         queued = await self.store.hooks.route_event(
             backend_id, locate, build, self.deliverer.clock()
         )
+        if queued is None and unverified:
+            if not await self.store.meetings.hosted(server.id, backend_id):
+                log.warning(
+                    "%s event for %r from %s, which never hosted that meeting, dropped",
+                    event_id,
+                    backend_id,
+                    server.name,
+                )
+                self.dropped += 1
+                return 0
+            hosted.append(True)
+            queued = await self.store.hooks.route_event(
+                backend_id, locate, build, self.deliverer.clock()
+            )
         if queued is None:
             log.info(
                 "%s event for unknown meeting %r from %s dropped", event_id, backend_id, server.name

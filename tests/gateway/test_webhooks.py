@@ -33,6 +33,7 @@ from tests.gateway.conftest import (
 )
 from tests.gateway.hooks_helpers import (
     create_hook,
+    mark_hosted,
     hooks,
     hooks_url,
     joined,
@@ -559,6 +560,7 @@ async def test_auth2_bearer_from_a_backend(gw: Gateway, receiver: Receiver) -> N
     await create_hook(gw, "alpha", f"{receiver.base}/h", meetingID="room")
     server = sorted(await gw.store.servers.list(), key=lambda s: s.name)[0]
     url = gw.app.state.hooks.ingress_url(server)
+    await mark_hosted(gw, server.id, [joined(f"bf{alpha}-room")])
     body = "event=" + quote(json.dumps([joined(f"bf{alpha}-room")]), safe="")
     body += f"&timestamp={int(time.time() * 1000)}"
     for secret, status in (("wrong", 401), (server.secret, 200)):
@@ -621,6 +623,12 @@ async def post_raw_event(gw: Gateway, event_json_text: str, server_index: int = 
     assert gw.app is not None
     server = sorted(await gw.store.servers.list(), key=lambda s: s.name)[server_index]
     url = gw.app.state.hooks.ingress_url(server)
+    try:
+        parsed = json.loads(event_json_text)
+    except ValueError:
+        parsed = None
+    if isinstance(parsed, dict):
+        await mark_hosted(gw, server.id, [parsed])
     checksum = hashlib.sha1(f"{url}{{}}{server.secret}".encode()).hexdigest()
     stamp = int(time.time() * 1000)
     event = quote("[" + event_json_text + "]", safe="")
@@ -771,6 +779,7 @@ async def test_replayed_old_events_are_dropped(
         await create_hook(gw, "alpha", f"{receiver.base}/h", meetingID="room")
         server = sorted(await gw.store.servers.list(), key=lambda s: s.name)[0]
         now = int(time.time() * 1000)
+        await mark_hosted(gw, server.id, [joined(f"bf{alpha}-room")])
         # a retry 5 minutes after the first attempt passes; a copy 11 minutes old does not
         for user, stamp in (("retried", now - 300_000), ("replayed", now - 660_000)):
             request = build_callback_request(
@@ -958,3 +967,33 @@ async def test_breakout_room_events_go_to_the_parents_tenant(
     assert event["data"]["attributes"]["meeting"]["external-meeting-id"] == breakout
     assert not any("w_b" in r.form["event"] for r in receiver.on("/beta"))
     assert hooks_service.dropped == dropped + 2
+
+
+async def test_unknown_meeting_trusted_only_from_the_server_that_hosted_it(
+    gw: Gateway, receiver: Receiver
+) -> None:
+    """After a meeting ended (row gone), its events are delivered from the server that hosted
+    it, and dropped from any other server (a compromised or misconfigured backend cannot speak
+    for a tenant's meetings that it never ran)."""
+    await create_hook(gw, "alpha", f"{receiver.base}/h", meetingID="room")
+    assert "SUCCESS" in (await gw.get(gw.alpha("create", q(name="Room", meetingID="room")))).text
+    alpha = await tenant_id(gw, "alpha")
+    meeting = await gw.store.meetings.get(alpha, "room")
+    assert meeting is not None and meeting.server_id is not None
+    servers = sorted(await gw.store.servers.list(), key=lambda s: s.name)
+    host = [s.id for s in servers].index(meeting.server_id)
+    assert "SUCCESS" in (await gw.get(gw.alpha("end", q(meetingID="room")))).text
+    assert await gw.store.meetings.get(alpha, "room") is None
+    await asyncio.sleep(0.3)
+    before = len(receiver.on("/h"))
+    hooks_service = gw.app.state.hooks  # type: ignore[union-attr]
+    dropped = hooks_service.dropped
+    other = await send_events(gw, 1 - host, [joined(meeting.backend_meeting_id, "x")], hosted=False)
+    assert other.status_code == 200
+    assert hooks_service.dropped == dropped + 1
+    never = await send_events(gw, host, [joined(f"bf{alpha}-never-ran", "y")], hosted=False)
+    assert never.status_code == 200 and hooks_service.dropped == dropped + 2
+    await send_events(gw, host, [joined(meeting.backend_meeting_id, "late")], hosted=False)
+    got = await receiver.wait_for("/h", before + 1)
+    assert "w_late" in got[-1].form["event"]
+    assert not any("w_x" in r.form["event"] for r in receiver.on("/h"))
