@@ -33,10 +33,10 @@ from tests.gateway.conftest import (
 )
 from tests.gateway.hooks_helpers import (
     create_hook,
-    mark_hosted,
     hooks,
     hooks_url,
     joined,
+    mark_hosted,
     send_events,
     tenant_id,
 )
