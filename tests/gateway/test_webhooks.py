@@ -510,6 +510,7 @@ async def test_two_processes_deliver_once_in_order(database_url: str, receiver: 
         server = sorted(await one.store.servers.list(), key=lambda s: s.name)[0]
         assert one.app is not None
         path = one.app.state.hooks.ingress_url(server).removeprefix(one.url)
+        await mark_hosted(one, server.id, [joined(f"bf{alpha}-room")])
 
         async def post(gw: Gateway, n: int) -> None:
             request = build_callback_request(
