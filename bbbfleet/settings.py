@@ -182,6 +182,11 @@ class Settings(BaseSettings):
     webhook_max_hooks: Annotated[int, Field(ge=1)] = 1000
     """Hooks one tenant may have."""
 
+    webhook_backend_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """More origins (``https://play1.example.net``) of the backends than their API URLs show,
+    e.g. playback hosts: events and callbacks show the gateway's origin instead, like for the
+    API hosts.  Comma list in the environment."""
+
     webhook_ingress_auth: Literal["any", "body"] = "any"
     """Which credentials the event ingress accepts from the backends' bbb-webhooks: ``any``
     (v3.0–3.3 checksum, v3.4+ body checksum, ``auth2_0`` Bearer) or ``body`` (v3.4+ body checksum
@@ -234,6 +239,13 @@ class Settings(BaseSettings):
     def _split_algorithms(cls, value: Any) -> Any:
         if isinstance(value, str):
             return [a.strip().lower() for a in value.split(",") if a.strip()]
+        return value
+
+    @field_validator("webhook_backend_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [v.strip().rstrip("/") for v in value.split(",") if v.strip()]
         return value
 
     @field_validator("webhook_retry_intervals", mode="before")

@@ -215,6 +215,7 @@ class EndCallbacks:
         self.personal_data = settings.webhook_personal_data if settings else "keep"
         key = settings.webhook_hash_key if settings else None
         self.hash_key = key.encode() if key else None
+        self.extra_origins = tuple(settings.webhook_backend_origins) if settings else ()
 
     async def close(self) -> None:
         return None
@@ -376,7 +377,12 @@ class EndCallbacks:
             tenant_meeting_id=target.meeting_id,
             public_origin=_origin(self.public_url),
             backend_origins=tuple(
-                o for s in (await self.directory.get()).servers if (o := _origin(s.api_url))
+                o
+                for u in (
+                    *(s.api_url for s in (await self.directory.get()).servers),
+                    *self.extra_origins,
+                )
+                if (o := _origin(u))
             ),
             personal=PersonalData(tenant.hook_personal_data or self.personal_data),
             hash_key=self.hash_key,

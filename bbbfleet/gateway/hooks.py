@@ -339,6 +339,7 @@ class HooksService:
         tenants = {t.id: t for t in snapshot.tenants}
         links, playback_origins = await self._playback(event_id, attributes)
         parent = await self._breakout_parent(server, backend_id, meeting)
+        extra_origins = tuple(o for u in self.settings.webhook_backend_origins if (o := origin(u)))
 
         hosted: list[bool] = []  # known after the first pass: whether the server hosted it
         unverified: list[bool] = []
@@ -368,7 +369,9 @@ class HooksService:
                 backend_meeting_id=backend_id,
                 tenant_meeting_id=located[1],
                 public_origin=self._origin_for(tenant),
-                backend_origins=tuple(dict.fromkeys((*api_origins, *playback_origins))),
+                backend_origins=tuple(
+                    dict.fromkeys((*api_origins, *extra_origins, *playback_origins))
+                ),
                 playback_links=links,
                 personal=PersonalData(
                     tenant.hook_personal_data or self.settings.webhook_personal_data

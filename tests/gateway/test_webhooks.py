@@ -998,3 +998,23 @@ async def test_unknown_meeting_trusted_only_from_the_server_that_hosted_it(
     got = await receiver.wait_for("/h", before + 1)
     assert "w_late" in got[-1].form["event"]
     assert not any("w_x" in r.form["event"] for r in receiver.on("/h"))
+
+
+async def test_extra_backend_origins_are_rewritten(database_url: str, receiver: Receiver) -> None:
+    gw = await start_gateway(
+        database_url, **FAST, webhook_backend_origins="https://play1.internal.example.net"
+    )
+    try:
+        alpha = await tenant_id(gw, "alpha")
+        await create_hook(gw, "alpha", f"{receiver.base}/h", meetingID="room")
+        event = meeting_ended_event("0" * 40 + "-1", f"bf{alpha}-room", int(time.time() * 1000))
+        event["data"]["attributes"]["meeting"]["metadata"] = {
+            "logo": "https://play1.internal.example.net/logo.png",
+            "host": "play1.internal.example.net",
+        }
+        await send_events(gw, 0, [event])
+        [got] = await receiver.wait_for("/h", 1)
+        metadata = json.loads(got.form["event"])[0]["data"]["attributes"]["meeting"]["metadata"]
+        assert metadata == {"logo": f"{gw.url}/logo.png", "host": gw.url.split("//")[1]}
+    finally:
+        await stop_gateway(gw)
