@@ -169,8 +169,9 @@ class Settings(BaseSettings):
     """Seconds between looks at the delivery queue (events received by this process wake the
     worker at once; this bounds the delay for events received by other processes)."""
 
-    webhook_register_interval: Annotated[float, Field(gt=0)] = 300.0
-    """Seconds between checks that every backend has the gateway's own hook."""
+    webhook_register_interval: Annotated[float, Field(gt=0)] = 60.0
+    """Seconds between checks that every backend has the gateway's own hook (bbb-webhooks
+    deletes a hook after its retries are exhausted; one ``hooks/list`` per backend)."""
 
     webhook_checksum_version: Literal["3.3", "3.4"] = "3.3"
     """Callback checksum of events sent to tenants: ``3.3`` = sha1(callbackURL + "{}" + secret)
@@ -192,6 +193,22 @@ class Settings(BaseSettings):
 
     webhook_max_hooks: Annotated[int, Field(ge=1)] = 1000
     """Hooks one tenant may have."""
+
+    webhook_backend_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """More origins (``https://play1.example.net``) of the backends than their API URLs show,
+    e.g. playback hosts: events and callbacks show the gateway's origin instead, like for the
+    API hosts.  Comma list in the environment."""
+
+    webhook_ingress_auth: Literal["any", "body"] = "any"
+    """Which credentials the event ingress accepts from the backends' bbb-webhooks: ``any``
+    (v3.0–3.3 checksum, v3.4+ body checksum, ``auth2_0`` Bearer) or ``body`` (v3.4+ body checksum
+    or Bearer only: the v3.3 checksum does not cover the body, so it is a fixed string per
+    server that lets whoever saw one request forge events)."""
+
+    webhook_ingress_max_age: Annotated[float, Field(ge=0)] = 600.0
+    """Seconds: events whose ``timestamp`` (bbb-webhooks' first attempt) is older are dropped
+    (replays).  bbb-webhooks keeps the timestamp on retries (about 5 minutes in all), so keep
+    it above that.  0 turns the check off."""
     recordings_dir: Path = Path("recordings")
     """Central recording storage: imported recordings live in ``<recordings_dir>/<recordID>/``,
     received archives wait in ``.incoming/`` and are unpacked in ``.tmp/`` (keep all on one
@@ -234,6 +251,13 @@ class Settings(BaseSettings):
     def _split_algorithms(cls, value: Any) -> Any:
         if isinstance(value, str):
             return [a.strip().lower() for a in value.split(",") if a.strip()]
+        return value
+
+    @field_validator("webhook_backend_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [v.strip().rstrip("/") for v in value.split(",") if v.strip()]
         return value
 
     @field_validator("webhook_retry_intervals", mode="before")

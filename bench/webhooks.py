@@ -44,9 +44,14 @@ from bbbfleet.protocol.webhooks import (
     user_attributes,
     user_joined_event,
 )
+from bbbfleet.storage.models import hosted_meetings
 from bbbfleet.storage.repository import Store
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
 
 
 def free_port() -> int:
@@ -130,6 +135,16 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     server = await store.servers.add(
         "bbb-bench", "http://127.0.0.1:9/bigbluebutton/api/", "server-secret-0123456789", 100
     )
+    # the ingress trusts a backend meetingID only from a server that hosted the meeting: note
+    # that this one did (as the gateway does when a meeting it placed there ends)
+    hosted = [
+        f"bf{tenant_ids[f't{t}']}-room-{m}"
+        for t in range(args.tenants)
+        for m in range(args.meetings)
+    ]
+    hosted.append(f"bf{tenant_ids['fan']}-room-fan")
+    rows = [{"server_id": server.id, "backend_meeting_id": m, "ended_ms": now_ms()} for m in hosted]
+    await store.db.write(lambda conn: conn.execute(hosted_meetings.insert(), rows))
     await store.close()
     ingress = f"{public}/bigbluebutton/fleet/events/{server.id}/{ingress_token(server)}"
 
@@ -166,7 +181,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             meeting = (n // args.tenants) % args.meetings
             user = user_attributes(f"w_{n}", f"ext-{n}", name=f"User {n}", role="VIEWER")
             event = user_joined_event(
-                f"{n:040d}-1", f"bf{tenant_ids[tenant]}-room-{meeting}", user, n
+                f"{n:040d}-1", f"bf{tenant_ids[tenant]}-room-{meeting}", user, now_ms()
             )
             requests.append(
                 (
@@ -175,7 +190,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
                         ingress,
                         event,
                         domain="bbb-bench",
-                        timestamp=n,
+                        timestamp=now_ms(),  # older than webhook_ingress_max_age: dropped
                         secret="server-secret-0123456789",
                     ),
                 )
@@ -183,7 +198,9 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         fan_requests = []
         for n in range(args.fanout_events):
             user = user_attributes(f"f_{n}", f"fext-{n}", name=f"Fan {n}", role="VIEWER")
-            event = user_joined_event(f"{n:040d}-2", f"bf{tenant_ids['fan']}-room-fan", user, n)
+            event = user_joined_event(
+                f"{n:040d}-2", f"bf{tenant_ids['fan']}-room-fan", user, now_ms()
+            )
             fan_requests.append(
                 (
                     f"f_{n}",
@@ -191,7 +208,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
                         ingress,
                         event,
                         domain="bbb-bench",
-                        timestamp=n,
+                        timestamp=now_ms(),  # older than webhook_ingress_max_age: dropped
                         secret="server-secret-0123456789",
                     ),
                 )

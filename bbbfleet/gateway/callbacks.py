@@ -44,7 +44,12 @@ from bbbfleet.protocol.params import RawQuery, encode_component, parse_pairs
 from bbbfleet.protocol.xml import escape
 from bbbfleet.storage.repository import Meeting, NewDelivery, Server, Store, Tenant
 from bbbfleet.webhooks.delivery import Deliverer
-from bbbfleet.webhooks.privacy import EventScope, filter_event
+from bbbfleet.webhooks.privacy import (
+    EventScope,
+    PersonalData,
+    filter_analytics_personal,
+    scrub,
+)
 
 log = logging.getLogger(__name__)
 # BBB's shared secrets are what they are (often shorter than RFC 7518 recommends for HS512):
@@ -75,6 +80,26 @@ class RelayTarget:
     tenant_id: int
     meeting_id: str  # the tenant's meetingID
     url: str  # the tenant's own callback URL
+
+
+def tokens_equal(received: str, expected: str) -> bool:
+    """Constant-time comparison of a token from a URL with the expected one.
+
+    ``hmac.compare_digest`` refuses ``str`` with non-ASCII characters (TypeError), and URL path
+    segments are whatever a client sent, so both sides are compared as UTF-8 bytes (lone
+    surrogates are escaped rather than raising)."""
+    return hmac.compare_digest(
+        received.encode("utf-8", "surrogatepass"),
+        expected.encode("utf-8", "surrogatepass"),
+    )
+
+
+def path_id(segment: str) -> int | None:
+    """A database ID from a URL path segment: ASCII digits that fit a BIGINT, else None
+    (``int()`` also takes "٣" or 10**30, which the database refuses)."""
+    if not (segment.isascii() and segment.isdigit()) or len(segment) > 18:
+        return None
+    return int(segment)
 
 
 def relay_token(payload: str, server_secret: str) -> str:
@@ -185,6 +210,12 @@ class EndCallbacks:
         self.directory = directory or Directory(store, 2.0)
         self.deliverer = deliverer
         self.relayed = 0  # callbacks accepted for relaying (for tests)
+        # the personal-data rules of webhooks apply to the analytics relay too
+        settings = deliverer.settings if deliverer is not None else None
+        self.personal_data = settings.webhook_personal_data if settings else "keep"
+        key = settings.webhook_hash_key if settings else None
+        self.hash_key = key.encode() if key else None
+        self.extra_origins = tuple(settings.webhook_backend_origins) if settings else ()
 
     async def close(self) -> None:
         return None
@@ -208,9 +239,8 @@ class EndCallbacks:
 
     async def handle(self, request: Request) -> Response:
         """BBB calls this (GET) when the meeting ended."""
-        try:
-            meeting_pk = int(request.path_params["meeting"])
-        except ValueError:
+        meeting_pk = path_id(request.path_params["meeting"])
+        if meeting_pk is None:
             return Response(status_code=404)
         snapshot = await self.directory.get()
         meeting = await self.store.meetings.get_by_pk(meeting_pk)
@@ -220,7 +250,7 @@ class EndCallbacks:
         current = (
             meeting is not None
             and server is not None
-            and hmac.compare_digest(request.path_params["token"], _token(meeting, server))
+            and tokens_equal(request.path_params["token"], _token(meeting, server))
         )
         if current and meeting is not None:
             await self.store.meetings.forget(meeting, self.clock())
@@ -231,7 +261,7 @@ class EndCallbacks:
             target is not None
             and target.kind == MEETING_ENDED
             and relay_server is not None
-            and hmac.compare_digest(
+            and tokens_equal(
                 request.query_params.get("relay_token", ""), relay_token(relay, relay_server.secret)
             )
             and (current or await self._not_running_elsewhere(target))
@@ -265,9 +295,7 @@ class EndCallbacks:
         server = snapshot.server_by_id.get(target.server_id) if target else None
         if target is None or server is None:
             return Response(status_code=404)
-        if not hmac.compare_digest(
-            request.path_params["token"], relay_token(payload, server.secret)
-        ):
+        if not tokens_equal(request.path_params["token"], relay_token(payload, server.secret)):
             return Response(status_code=404)
         tenant = next((t for t in snapshot.tenants if t.id == target.tenant_id), None)
         if tenant is None:
@@ -301,12 +329,12 @@ class EndCallbacks:
         (the backend's external ID) and ``record_id`` → the same with the tenant's meetingID,
         signed with the tenant's secret (post_publish_recording_ready_callback.rb)."""
         body = await request.body()
-        token = dict(parse_pairs(body)).get("signed_parameters") or request.query_params.get(
-            "signed_parameters"
-        )
         try:
+            token = dict(parse_pairs(body)).get("signed_parameters") or request.query_params.get(
+                "signed_parameters"
+            )
             claims = jwt.decode(token or "", server.secret, algorithms=["HS256"])
-        except jwt.PyJWTError as exc:
+        except (jwt.PyJWTError, ValueError) as exc:  # ValueError: body not UTF-8
             log.warning("recording-ready callback from %s refused: %s", server.name, exc)
             return None
         signed = jwt.encode(
@@ -349,11 +377,19 @@ class EndCallbacks:
             tenant_meeting_id=target.meeting_id,
             public_origin=_origin(self.public_url),
             backend_origins=tuple(
-                o for s in (await self.directory.get()).servers if (o := _origin(s.api_url))
+                o
+                for u in (
+                    *(s.api_url for s in (await self.directory.get()).servers),
+                    *self.extra_origins,
+                )
+                if (o := _origin(u))
             ),
+            personal=PersonalData(tenant.hook_personal_data or self.personal_data),
+            hash_key=self.hash_key,
             restore_url=lambda text: restore_callback_urls(text, self.public_url),
         )
-        relayed = filter_event(payload, scope)
+        relayed = scrub(payload, scope)
+        filter_analytics_personal(relayed, scope)
         relayed["meeting_id"] = target.meeting_id
         exp = int(time.time()) + 24 * 3600
         signed = jwt.encode(

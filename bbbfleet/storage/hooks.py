@@ -367,3 +367,49 @@ class HookStore:
             return dropped
 
         return await self.db.write(transaction)
+
+    async def create_within_limit(
+        self,
+        tenant_id: int,
+        callback_url: str,
+        meeting_id: str | None,
+        event_ids: Sequence[str] | None,
+        raw: bool,
+        now_ms: int,
+        limit: int,
+    ) -> tuple[Hook, bool] | None:
+        """``create``, atomically with the tenant's hook limit: None when the tenant already
+        has ``limit`` hooks (and none for that callback URL).  Concurrent creates of one tenant
+        are serialised on its tenants row (PostgreSQL ``FOR UPDATE``; SQLite runs one write at
+        a time), so neither the limit nor the one-hook-per-URL rule can be raced past."""
+        from bbbfleet.storage.models import tenants  # (kept local: appended to ease a merge)
+
+        def transaction(conn: Connection) -> tuple[Hook, bool] | None:
+            conn.execute(select(tenants.c.id).where(tenants.c.id == tenant_id).with_for_update())
+            existing = conn.execute(
+                select(hooks)
+                .where(hooks.c.tenant_id == tenant_id, hooks.c.callback_url == callback_url)
+                .order_by(hooks.c.id)
+                .limit(1)
+            ).first()
+            if existing is not None:
+                return _hook(existing), False
+            count = conn.execute(
+                select(func.count()).select_from(hooks).where(hooks.c.tenant_id == tenant_id)
+            ).scalar_one()
+            if count >= limit:
+                return None
+            values = {
+                "hook_id": str(uuid.uuid4()),
+                "tenant_id": tenant_id,
+                "callback_url": callback_url,
+                "meeting_id": meeting_id,
+                "event_ids": ",".join(event_ids) if event_ids else None,
+                "raw": raw,
+                "created_ms": now_ms,
+            }
+            pk = conn.execute(hooks.insert().values(**values).returning(hooks.c.id)).scalar_one()
+            row = conn.execute(select(hooks).where(hooks.c.id == pk)).one()
+            return _hook(row), True
+
+        return await self.db.write(transaction)

@@ -20,7 +20,7 @@ from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite as sqlite
 from sqlalchemy.exc import IntegrityError
 
 from bbbfleet.storage.database import Database
-from bbbfleet.storage.models import meetings, rooms
+from bbbfleet.storage.models import hosted_meetings, meetings, recordings, rooms
 from bbbfleet.storage.records import Meeting, NewMeeting, Server, ServerPoll
 from bbbfleet.storage.servers import list_servers
 
@@ -83,6 +83,26 @@ def _inputs(conn: Connection, tenant_id: int) -> PlacementInputs:
 def _lock(conn: Connection) -> None:
     if conn.dialect.name == "postgresql":
         conn.execute(text(f"SELECT pg_advisory_xact_lock({PLACEMENT_LOCK})"))
+
+
+HOSTED_KEEP_MS = 14 * 24 * 3600 * 1000  # recording pipelines can run for days
+
+
+def _remember_hosting(conn: Connection, meeting: Meeting, now_ms: int) -> None:
+    """Note that the meeting's server hosted it (the event ingress trusts its events later),
+    and forget such notes after ``HOSTED_KEEP_MS``."""
+    if meeting.server_id is None:
+        return
+    conn.execute(
+        hosted_meetings.insert().values(
+            server_id=meeting.server_id,
+            backend_meeting_id=meeting.backend_meeting_id,
+            ended_ms=now_ms,
+        )
+    )
+    conn.execute(
+        delete(hosted_meetings).where(hosted_meetings.c.ended_ms < now_ms - HOSTED_KEEP_MS)
+    )
 
 
 def _remember_room(conn: Connection, meeting: Meeting, now_ms: int) -> None:
@@ -179,6 +199,26 @@ class MeetingStore:
             query = query.where(meetings.c.server_id == server_id)
         rows = await self.db.read(lambda conn: conn.execute(query).all())
         return [_meeting(row) for row in rows]
+
+    async def hosted(self, server_id: int, backend_meeting_id: str) -> bool:
+        """Whether the server hosted the meeting: it still does, it did recently (ended in the
+        last ``HOSTED_KEEP_MS``), or it holds a recording of it."""
+
+        def run(conn: Connection) -> bool:
+            for table in (meetings, hosted_meetings, recordings):
+                found = conn.execute(
+                    select(table.c.id)
+                    .where(
+                        table.c.backend_meeting_id == backend_meeting_id,
+                        table.c.server_id == server_id,
+                    )
+                    .limit(1)
+                ).first()
+                if found is not None:
+                    return True
+            return False
+
+        return await self.db.read(run)
 
     async def reserved_by_server(self) -> dict[int, int]:
         return await self.db.read(_reserved_by_server)
@@ -331,6 +371,7 @@ class MeetingStore:
         def transaction(conn: Connection) -> None:
             conn.execute(delete(meetings).where(meetings.c.id == meeting.id))
             _remember_room(conn, meeting, now_ms)
+            _remember_hosting(conn, meeting, now_ms)
 
         await self.db.write(transaction)
 
@@ -407,6 +448,7 @@ class MeetingStore:
                 conn.execute(delete(meetings).where(meetings.c.id.in_([m.id for m in ended])))
                 for meeting in ended:
                     _remember_room(conn, meeting, now_ms)
+                    _remember_hosting(conn, meeting, now_ms)
             placed = {(m.server_id, m.backend_meeting_id) for m in rows}
             stale = [
                 (server_id, backend_id)

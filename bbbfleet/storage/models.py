@@ -140,6 +140,23 @@ class RoomRow(Base):
     updated_ms: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+class HostedMeetingRow(Base):
+    """A meeting a server hosted, kept for a while after the meeting ended: the event ingress
+    trusts a ``bf<tenant>-…`` meetingID from a server only when that server hosted it (events
+    such as ``meeting-ended`` and the recording pipeline's arrive after the meeting row is
+    gone)."""
+
+    __tablename__ = "hosted_meetings"
+    __table_args__ = (
+        Index("ix_hosted_meetings_backend_server", "backend_meeting_id", "server_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    server_id: Mapped[int] = mapped_column(ForeignKey("servers.id", ondelete="CASCADE"))
+    backend_meeting_id: Mapped[str] = mapped_column(String(512))
+    ended_ms: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
+
+
 class HookRow(Base):
     """A tenant's webhook (bbb-webhooks ``hooks/create``), scoped to one of its meetings or,
     when the operator allows it, to all of the tenant's meetings (``meeting_id`` NULL)."""
@@ -279,6 +296,7 @@ tenant_secrets = cast(Table, TenantSecretRow.__table__)
 servers = cast(Table, ServerRow.__table__)
 meetings = cast(Table, MeetingRow.__table__)
 rooms = cast(Table, RoomRow.__table__)
+hosted_meetings = cast(Table, HostedMeetingRow.__table__)
 hooks = cast(Table, HookRow.__table__)
 hook_deliveries = cast(Table, HookDeliveryRow.__table__)
 recording_imports = cast(Table, RecordingImportRow.__table__)

@@ -4,6 +4,7 @@ bbb-webhooks sends them."""
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 from urllib.parse import quote
 
@@ -50,19 +51,22 @@ async def send_events(
     *,
     version: str = "3.3",
     secret: str | None = None,
+    hosted: bool = True,
 ) -> httpx.Response:
     """POST events to the gateway's ingress as server ``server_index``'s bbb-webhooks would
     (one POST per event; returns the last answer)."""
     assert gw.app is not None
     server = sorted(await gw.store.servers.list(), key=lambda s: s.name)[server_index]
     url = gw.app.state.hooks.ingress_url(server)
+    if hosted:
+        await mark_hosted(gw, server.id, events)
     response: httpx.Response | None = None
     for event in events:
         request = build_callback_request(
             url,
             event,
             domain="bbb1.internal.example.net",
-            timestamp=1,
+            timestamp=int(time.time() * 1000),
             secret=secret or server.secret,
             version="3.4" if version == "3.4" else "3.3",
         )
@@ -71,6 +75,27 @@ async def send_events(
         )
     assert response is not None
     return response
+
+
+async def mark_hosted(gw: Gateway, server_id: int, events: list[dict[str, Any]]) -> None:
+    """Record that the server hosted the events' meetings (as if they had run there and ended),
+    for tests that send events of meetings the gateway did not create."""
+    from bbbfleet.storage.models import hosted_meetings
+
+    ids = {
+        e["data"]["attributes"]["meeting"]["external-meeting-id"]
+        for e in events
+        if isinstance(e.get("data"), dict)
+        and isinstance(e["data"].get("attributes"), dict)
+        and isinstance(e["data"]["attributes"].get("meeting"), dict)
+        and isinstance(e["data"]["attributes"]["meeting"].get("external-meeting-id"), str)
+    }
+    rows = [
+        {"server_id": server_id, "backend_meeting_id": i, "ended_ms": int(time.time() * 1000)}
+        for i in ids
+    ]
+    if rows:
+        await gw.store.db.write(lambda conn: conn.execute(hosted_meetings.insert(), rows))
 
 
 def joined(backend_meeting_id: str, user: str = "u1", name: str = "Jane Doe") -> dict[str, Any]:

@@ -290,3 +290,31 @@ async def test_recording_callbacks_from_the_simulator(gw: Gateway, receiver: Rec
     assert f"<bbb-recording-ready-url>{ready}</bbb-recording-ready-url>" in listing
     assert f"<analytics-callback-url>{analytics}</analytics-callback-url>" in listing
     assert "/bigbluebutton/fleet/callback/" not in listing
+
+
+async def test_analytics_relay_applies_the_tenants_personal_data_setting(
+    gw: Gateway, receiver: Receiver
+) -> None:
+    await gw.store.tenants.configure("alpha", hook_personal_data="remove")
+    meta = await create(gw, receiver)
+    sim = gw.fleet.servers[int(meta["_server"])]
+    backend_token = jwt.encode(
+        {"exp": int(time.time()) + 86400}, sim.secret, algorithm="HS512", headers={"typ": "JWT"}
+    )
+    payload = {
+        "version": "1.0",
+        "meeting_id": meta["_backend_id"],
+        "data": {
+            "attendees": [{"name": "Jane", "ext_user_id": "u1", "moderator": True}],
+            "polls": [{"id": "p1", "votes": {"u1": ["A"]}}],
+        },
+    }
+    response = await gw.http.post(
+        meta["analytics-callback-url"],
+        content=json.dumps(payload),
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {backend_token}"},
+    )
+    assert response.status_code == 200
+    [got] = await receiver.wait_for("/analytics", 1)
+    body = json.loads(got.body)
+    assert body["data"] == {"attendees": [{"moderator": True}], "polls": [{"id": "p1"}]}

@@ -36,6 +36,7 @@ from tests.gateway.hooks_helpers import (
     hooks,
     hooks_url,
     joined,
+    mark_hosted,
     send_events,
     tenant_id,
 )
@@ -509,13 +510,14 @@ async def test_two_processes_deliver_once_in_order(database_url: str, receiver: 
         server = sorted(await one.store.servers.list(), key=lambda s: s.name)[0]
         assert one.app is not None
         path = one.app.state.hooks.ingress_url(server).removeprefix(one.url)
+        await mark_hosted(one, server.id, [joined(f"bf{alpha}-room")])
 
         async def post(gw: Gateway, n: int) -> None:
             request = build_callback_request(
                 one.app.state.hooks.ingress_url(server),  # type: ignore[union-attr]
                 joined(f"bf{alpha}-room", f"u{n}"),
                 domain="x",
-                timestamp=n,
+                timestamp=int(time.time() * 1000) + n,
                 secret=server.secret,
             )
             response = await gw.http.post(
@@ -559,7 +561,9 @@ async def test_auth2_bearer_from_a_backend(gw: Gateway, receiver: Receiver) -> N
     await create_hook(gw, "alpha", f"{receiver.base}/h", meetingID="room")
     server = sorted(await gw.store.servers.list(), key=lambda s: s.name)[0]
     url = gw.app.state.hooks.ingress_url(server)
+    await mark_hosted(gw, server.id, [joined(f"bf{alpha}-room")])
     body = "event=" + quote(json.dumps([joined(f"bf{alpha}-room")]), safe="")
+    body += f"&timestamp={int(time.time() * 1000)}"
     for secret, status in (("wrong", 401), (server.secret, 200)):
         response = await gw.http.post(
             url,
@@ -641,6 +645,68 @@ async def test_one_tenants_dead_receivers_do_not_delay_another_tenant(
         await stop_gateway(gw)
 
 
+# --- robustness of the ingress: one bad event never blocks the stream ---------------------------
+
+
+async def post_raw_event(gw: Gateway, event_json_text: str, server_index: int = 0) -> int:
+    """POST an ``event`` field written by hand (v3.3 checksum), as bbb-webhooks would."""
+    assert gw.app is not None
+    server = sorted(await gw.store.servers.list(), key=lambda s: s.name)[server_index]
+    url = gw.app.state.hooks.ingress_url(server)
+    try:
+        parsed = json.loads(event_json_text)
+    except ValueError:
+        parsed = None
+    if isinstance(parsed, dict):
+        await mark_hosted(gw, server.id, [parsed])
+    checksum = hashlib.sha1(f"{url}{{}}{server.secret}".encode()).hexdigest()
+    stamp = int(time.time() * 1000)
+    event = quote("[" + event_json_text + "]", safe="")
+    body = f"domain=bbb1&event={event}&timestamp={stamp}"
+    response = await gw.http.post(
+        f"{url}?checksum={checksum}",
+        content=body,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert "Traceback" not in response.text
+    return response.status_code
+
+
+@pytest.mark.parametrize("personal", ["keep", "hash", "remove"])
+async def test_bad_events_are_dropped_and_the_stream_continues(
+    database_url: str, receiver: Receiver, personal: str
+) -> None:
+    gw = await start_gateway(
+        database_url, **FAST, webhook_personal_data=personal, webhook_hash_key="k"
+    )
+    try:
+        alpha = await tenant_id(gw, "alpha")
+        await create_hook(gw, "alpha", f"{receiver.base}/h", meetingID="room")
+        hooks_service = gw.app.state.hooks  # type: ignore[union-attr]
+        odd = [
+            '{"data":[1,2]}',
+            '{"data":{"id":"user-joined","attributes":[]}}',
+            '{"data":{"id":"user-joined","attributes":{"meeting":[]}}}',
+            '{"data":{"id":"user-joined","attributes":{"meeting":{"external-meeting-id":7}}}}',
+            '"a string"',
+            "null",
+        ]
+        for text in odd:
+            assert await post_raw_event(gw, text) == 200, text
+        # a lone surrogate in a user name (JSON escape from the backend) still goes through
+        event = joined(f"bf{alpha}-room", "u1", name="Jane \ud800")
+        assert await post_raw_event(gw, json.dumps(event)) == 200
+        assert (await send_events(gw, 0, [joined(f"bf{alpha}-room", "u2")])).status_code == 200
+        got = await receiver.wait_for("/h", 2)
+        users = [json.loads(r.form["event"])[0]["data"]["attributes"]["user"] for r in got]
+        assert [u["internal-user-id"] for u in users] == ["w_u1", "w_u2"]
+        if personal == "keep":
+            assert users[0]["name"] == "Jane \ud800"
+        assert hooks_service.dropped >= len(odd)
+    finally:
+        await stop_gateway(gw)
+
+
 @pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
 async def test_relay_answers_per_kind_end_to_end(database_url: str, receiver: Receiver) -> None:
     """A recording-ready relay answered 401 is retried (BBB's script treats only 404 and 410 as
@@ -668,5 +734,347 @@ async def test_relay_answers_per_kind_end_to_end(database_url: str, receiver: Re
         await asyncio.sleep(0.5)  # well past the retry intervals (50, 100, 200 ms)
         assert receiver.attempts["/end"] == 1
         assert await gw.store.hooks.pending() == 0
+    finally:
+        await stop_gateway(gw)
+
+
+async def test_fuzzed_events_with_a_valid_checksum_never_5xx(
+    gw: Gateway, receiver: Receiver
+) -> None:
+    import random
+
+    alpha = await tenant_id(gw, "alpha")
+    await create_hook(gw, "alpha", f"{receiver.base}/h", meetingID="room")
+    rng = random.Random(7)
+    base = joined(f"bf{alpha}-room")
+
+    def mutate(value: Any, depth: int = 0) -> Any:
+        choice = rng.randrange(8)
+        if choice == 0:
+            return rng.choice([None, 1, -1.5, True, [], {}, "", "\ud800", "\x00", "é" * 3])
+        if isinstance(value, dict) and depth < 6:
+            return {k: mutate(v, depth + 1) for k, v in value.items()}
+        if isinstance(value, list) and depth < 6:
+            return [mutate(v, depth + 1) for v in value]
+        if isinstance(value, str) and choice == 1:
+            return value + "".join(chr(rng.randrange(1, 0x10FFFF)) for _ in range(3))
+        return value
+
+    for _ in range(60):
+        status = await post_raw_event(gw, json.dumps(mutate(base)))
+        assert status == 200
+    await send_events(gw, 0, [joined(f"bf{alpha}-room", "last")])
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        got = receiver.on("/h")
+        if got and "w_last" in got[-1].form["event"]:
+            break
+        await asyncio.sleep(0.05)
+    assert "w_last" in receiver.on("/h")[-1].form["event"]
+
+
+async def test_storage_outage_answers_503_so_bbb_webhooks_retries(
+    gw: Gateway, receiver: Receiver
+) -> None:
+    """PostgreSQL stops answering (a real refused connection): the event is not lost but
+    answered 503; once the database is back the retry is delivered."""
+    if not gw.store.db.is_postgres:
+        pytest.skip("a refused database connection is a PostgreSQL situation")
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    alpha = await tenant_id(gw, "alpha")
+    await create_hook(gw, "alpha", f"{receiver.base}/h", meetingID="room")
+    assert gw.app is not None
+    server = sorted(await gw.store.servers.list(), key=lambda s: s.name)[0]
+    await gw.app.state.hooks.directory.get()  # cached: only the event routing needs the db
+    request = build_callback_request(
+        gw.app.state.hooks.ingress_url(server),
+        joined(f"bf{alpha}-room"),
+        domain="bbb1",
+        timestamp=int(time.time() * 1000),
+        secret=server.secret,
+    )
+    db = gw.app.state.hooks.store.db
+    working = db._postgres
+    port = free_port()
+    url = make_url(db.url).set(drivername="postgresql+asyncpg", host="127.0.0.1", port=port)
+    db._postgres = create_async_engine(url)
+    try:
+        response = await gw.http.post(
+            request.url, content=request.body, headers={"Content-Type": request.content_type}
+        )
+        assert response.status_code == 503
+    finally:
+        await db._postgres.dispose()
+        db._postgres = working
+    assert (await send_events(gw, 0, [joined(f"bf{alpha}-room")])).status_code == 200
+    await receiver.wait_for("/h", 1)
+
+
+async def test_ingress_auth_body_refuses_the_fixed_v33_checksum(
+    database_url: str, receiver: Receiver
+) -> None:
+    gw = await start_gateway(database_url, **FAST, webhook_ingress_auth="body")
+    try:
+        alpha = await tenant_id(gw, "alpha")
+        await create_hook(gw, "alpha", f"{receiver.base}/h", meetingID="room")
+        v33 = await send_events(gw, 0, [joined(f"bf{alpha}-room", "u1")], version="3.3")
+        assert v33.status_code == 401
+        v34 = await send_events(gw, 0, [joined(f"bf{alpha}-room", "u2")], version="3.4")
+        assert v34.status_code == 200
+        [got] = await receiver.wait_for("/h", 1)
+        assert "w_u2" in got.form["event"]
+    finally:
+        await stop_gateway(gw)
+
+
+@pytest.mark.parametrize("max_age", [600.0, 0.0])
+async def test_replayed_old_events_are_dropped(
+    database_url: str, receiver: Receiver, max_age: float
+) -> None:
+    gw = await start_gateway(database_url, **FAST, webhook_ingress_max_age=max_age)
+    try:
+        assert gw.app is not None
+        alpha = await tenant_id(gw, "alpha")
+        await create_hook(gw, "alpha", f"{receiver.base}/h", meetingID="room")
+        server = sorted(await gw.store.servers.list(), key=lambda s: s.name)[0]
+        now = int(time.time() * 1000)
+        await mark_hosted(gw, server.id, [joined(f"bf{alpha}-room")])
+        # a retry 5 minutes after the first attempt passes; a copy 11 minutes old does not
+        for user, stamp in (("retried", now - 300_000), ("replayed", now - 660_000)):
+            request = build_callback_request(
+                gw.app.state.hooks.ingress_url(server),
+                joined(f"bf{alpha}-room", user),
+                domain="bbb1",
+                timestamp=stamp,
+                secret=server.secret,
+                version="3.4",
+            )
+            response = await gw.http.post(
+                request.url, content=request.body, headers={"Content-Type": request.content_type}
+            )
+            assert response.status_code == 200  # dropped, yet 200: no retries of a replay
+        await send_events(gw, 0, [joined(f"bf{alpha}-room", "last")])
+        got = await receiver.wait_for("/h", 2 if max_age else 3)
+        users = [json.loads(r.form["event"])[0]["data"]["attributes"]["user"] for r in got]
+        expected = ["w_retried", "w_last"] if max_age else ["w_retried", "w_replayed", "w_last"]
+        assert [u["internal-user-id"] for u in users] == expected
+    finally:
+        await stop_gateway(gw)
+
+
+async def test_playback_links_in_events_match_get_recordings(
+    gw: Gateway, receiver: Receiver
+) -> None:
+    """rap-publish-ended shows the playback link getRecordings shows: the backend's while the
+    recording is on its server, the gateway's once the format is stored centrally."""
+    import re
+
+    from bbbfleet.protocol.webhooks import rap_playback, rap_publish_ended_event
+
+    assert gw.app is not None
+    await create_hook(gw, "alpha", f"{receiver.base}/h", meetingID="rec-1")
+    create = await gw.get(gw.alpha("create", q(name="Room", meetingID="rec-1", record="true")))
+    assert "SUCCESS" in create.text
+    joined_page = await gw.http.get(
+        gw.alpha("join", q(fullName="Ann", meetingID="rec-1", role="MODERATOR")),
+        follow_redirects=True,
+    )
+    assert joined_page.status_code == 200
+    alpha = await tenant_id(gw, "alpha")
+    meeting = await gw.store.meetings.get(alpha, "rec-1")
+    assert meeting is not None
+    backend_id = meeting.backend_meeting_id
+    assert "SUCCESS" in (await gw.get(gw.alpha("end", q(meetingID="rec-1")))).text
+    servers = await gw.store.servers.list()
+    listing = ""
+    for _ in range(100):  # the simulator publishes at its next request or tick
+        for sim in gw.fleet.servers:
+            await gw.http.get(f"{sim.url}")
+        for server in servers:
+            await gw.app.state.recording_index.refresh_server(server)
+        listing = (await gw.get(gw.alpha("getRecordings", q(meetingID="rec-1")))).text
+        if "<recordID>" in listing:
+            break
+        await asyncio.sleep(0.05)
+    record_id = re.search(r"<recordID>([^<]+)</recordID>", listing)
+    assert record_id is not None
+    record = record_id.group(1)
+    indexed = await gw.store.recordings.get(record)
+    assert indexed is not None
+    index = sorted(servers, key=lambda s: s.name).index(
+        next(s for s in servers if s.id == indexed.server_id)
+    )
+    presentation = next(f for f in indexed.snapshot.playback if f.type == "presentation")
+
+    def shown_url(text: str) -> str:
+        block = text.split("<type>presentation</type>", 1)[1]
+        found = re.search(r"<url>([^<]+)</url>", block)
+        assert found is not None
+        return found.group(1)
+
+    event = rap_publish_ended_event(
+        "i-1",
+        backend_id,
+        record_id=record,
+        success=True,
+        step_time=1,
+        workflow="presentation",
+        start_time=1,
+        end_time=2,
+        raw_size=3,
+        metadata={"meetingId": backend_id},
+        playback=rap_playback("presentation", presentation.url, 1, 2, 3),
+        ts=int(time.time() * 1000),
+    )
+
+    async def published(n: int) -> dict[str, Any]:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            events = [json.loads(r.form["event"])[0] for r in receiver.on("/h")]
+            mine = [e for e in events if e["data"]["id"] == "rap-publish-ended"]
+            mine = [
+                e
+                for e in mine
+                if e["data"]["attributes"]["meeting"]["internal-meeting-id"] == "i-1"
+            ]
+            if len(mine) >= n:
+                return dict(mine[n - 1]["data"]["attributes"]["recording"]["playback"])
+            await asyncio.sleep(0.05)
+        raise AssertionError("not delivered")
+
+    await send_events(gw, index, [event])
+    link = await published(1)
+    assert link["link"] == shown_url(listing) == presentation.url  # on its server: backend URL
+
+    # central, but its copy does not hold the presentation (no files): still the backend's
+    await gw.store.recordings.set_location(record, "central")
+    listing = (await gw.get(gw.alpha("getRecordings", q(meetingID="rec-1")))).text
+    assert shown_url(listing) == presentation.url
+    await send_events(gw, index, [event])
+    assert (await published(2))["link"] == presentation.url
+    # the central copy holds the presentation: getRecordings and the event show the gateway's
+    hooks_service = gw.app.state.hooks
+
+    async def stored(_record_id: str) -> frozenset[str]:
+        return frozenset({"presentation"})
+
+    hooks_service.central_formats = stored
+    expected = presentation.url.replace(presentation.url.split("/playback")[0], gw.url)
+    await send_events(gw, index, [event])
+    assert (await published(3))["link"] == expected
+
+
+async def test_hook_limit_holds_under_concurrent_creates(
+    database_url: str, receiver: Receiver
+) -> None:
+    gw = await start_gateway(database_url, **FAST, webhook_max_hooks=3)
+    try:
+        await gw.store.tenants.configure("alpha", allow_tenant_hooks=True)
+        urls = [
+            hooks_url(gw, "alpha", "hooks/create", callbackURL=f"{receiver.base}/h{i}")
+            for i in range(12)
+        ]
+        answers = await asyncio.gather(*(gw.http.get(url) for url in urls))
+        created = [a for a in answers if "<returncode>SUCCESS</returncode>" in a.text]
+        assert len(created) == 3
+        refused = [a for a in answers if "<messageKey>tooManyHooks</messageKey>" in a.text]
+        assert len(refused) == 9
+        listing = await hooks(gw, "alpha", "hooks/list")
+        assert listing.count("<hookID>") == 3
+        # a URL that has a hook: the duplicate warning, not the limit
+        first = answers.index(created[0])
+        again = await hooks(gw, "alpha", "hooks/create", callbackURL=f"{receiver.base}/h{first}")
+        assert "duplicateWarning" in again
+    finally:
+        await stop_gateway(gw)
+
+
+async def test_breakout_room_events_go_to_the_parents_tenant(
+    gw: Gateway, receiver: Receiver
+) -> None:
+    await gw.store.tenants.configure("alpha", allow_tenant_hooks=True)
+    await gw.store.tenants.configure("beta", allow_tenant_hooks=True)
+    await create_hook(gw, "alpha", f"{receiver.base}/alpha")
+    await create_hook(gw, "beta", f"{receiver.base}/beta")
+    assert "SUCCESS" in (await gw.get(gw.alpha("create", q(name="Room", meetingID="room")))).text
+    alpha = await tenant_id(gw, "alpha")
+    parent = await gw.store.meetings.get(alpha, "room")
+    assert parent is not None and parent.internal_meeting_id and parent.server_id
+    servers = sorted(await gw.store.servers.list(), key=lambda s: s.name)
+    index = [s.id for s in servers].index(parent.server_id)
+    stamp = str(int(time.time() * 1000))
+    digest = hashlib.sha1(f"{parent.internal_meeting_id}-{stamp}-2".encode()).hexdigest()
+    breakout = f"{digest}-{stamp}"
+    hooks_service = gw.app.state.hooks  # type: ignore[union-attr]
+    dropped = hooks_service.dropped
+    await send_events(gw, index, [joined(breakout, "b1")])
+    # the same name from another server, and a breakout of no known meeting: dropped
+    await send_events(gw, 1 - index, [joined(breakout, "b2")])
+    await send_events(gw, index, [joined(f"{'0' * 40}-{stamp}", "b3")])
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and not any(
+        "w_b1" in r.form["event"] for r in receiver.on("/alpha")
+    ):
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.3)
+    mine = [json.loads(r.form["event"])[0] for r in receiver.on("/alpha")]
+    users = [e["data"]["attributes"].get("user", {}).get("internal-user-id") for e in mine]
+    assert "w_b1" in users and "w_b2" not in users and "w_b3" not in users
+    event = next(
+        e for e in mine if e["data"]["attributes"].get("user", {}).get("internal-user-id") == "w_b1"
+    )
+    assert event["data"]["attributes"]["meeting"]["external-meeting-id"] == breakout
+    assert not any("w_b" in r.form["event"] for r in receiver.on("/beta"))
+    assert hooks_service.dropped == dropped + 2
+
+
+async def test_unknown_meeting_trusted_only_from_the_server_that_hosted_it(
+    gw: Gateway, receiver: Receiver
+) -> None:
+    """After a meeting ended (row gone), its events are delivered from the server that hosted
+    it, and dropped from any other server (a compromised or misconfigured backend cannot speak
+    for a tenant's meetings that it never ran)."""
+    await create_hook(gw, "alpha", f"{receiver.base}/h", meetingID="room")
+    assert "SUCCESS" in (await gw.get(gw.alpha("create", q(name="Room", meetingID="room")))).text
+    alpha = await tenant_id(gw, "alpha")
+    meeting = await gw.store.meetings.get(alpha, "room")
+    assert meeting is not None and meeting.server_id is not None
+    servers = sorted(await gw.store.servers.list(), key=lambda s: s.name)
+    host = [s.id for s in servers].index(meeting.server_id)
+    assert "SUCCESS" in (await gw.get(gw.alpha("end", q(meetingID="room")))).text
+    assert await gw.store.meetings.get(alpha, "room") is None
+    await asyncio.sleep(0.3)
+    before = len(receiver.on("/h"))
+    hooks_service = gw.app.state.hooks  # type: ignore[union-attr]
+    dropped = hooks_service.dropped
+    other = await send_events(gw, 1 - host, [joined(meeting.backend_meeting_id, "x")], hosted=False)
+    assert other.status_code == 200
+    assert hooks_service.dropped == dropped + 1
+    never = await send_events(gw, host, [joined(f"bf{alpha}-never-ran", "y")], hosted=False)
+    assert never.status_code == 200 and hooks_service.dropped == dropped + 2
+    await send_events(gw, host, [joined(meeting.backend_meeting_id, "late")], hosted=False)
+    got = await receiver.wait_for("/h", before + 1)
+    assert "w_late" in got[-1].form["event"]
+    assert not any("w_x" in r.form["event"] for r in receiver.on("/h"))
+
+
+async def test_extra_backend_origins_are_rewritten(database_url: str, receiver: Receiver) -> None:
+    gw = await start_gateway(
+        database_url, **FAST, webhook_backend_origins="https://play1.internal.example.net"
+    )
+    try:
+        alpha = await tenant_id(gw, "alpha")
+        await create_hook(gw, "alpha", f"{receiver.base}/h", meetingID="room")
+        event = meeting_ended_event("0" * 40 + "-1", f"bf{alpha}-room", int(time.time() * 1000))
+        event["data"]["attributes"]["meeting"]["metadata"] = {
+            "logo": "https://play1.internal.example.net/logo.png",
+            "host": "play1.internal.example.net",
+        }
+        await send_events(gw, 0, [event])
+        [got] = await receiver.wait_for("/h", 1)
+        metadata = json.loads(got.form["event"])[0]["data"]["attributes"]["meeting"]["metadata"]
+        assert metadata == {"logo": f"{gw.url}/logo.png", "host": gw.url.split("//")[1]}
     finally:
         await stop_gateway(gw)

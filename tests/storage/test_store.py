@@ -58,7 +58,7 @@ async def test_migrations_produce_the_models_schema(store: Store) -> None:
     for table in Base.metadata.sorted_tables:
         assert table.name in reflected.tables
         assert set(reflected.tables[table.name].columns.keys()) == set(table.columns.keys())
-    assert await store.db.current_revision() == "0006"
+    assert await store.db.current_revision() == "0007"
     await store.db.upgrade()  # idempotent
 
 

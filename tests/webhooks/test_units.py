@@ -16,7 +16,12 @@ from bbbfleet.protocol.params import ApiParams, RawQuery
 from bbbfleet.protocol.xml import escape
 from bbbfleet.storage.repository import Server
 from bbbfleet.webhooks.mapping import ParsedMeetingId, parse_backend_meeting_id
-from bbbfleet.webhooks.targets import PublicResolver, callback_url_problem, is_public
+from bbbfleet.webhooks.targets import (
+    PublicResolver,
+    callback_url_problem,
+    is_public,
+    numeric_host,
+)
 
 PUBLIC = "https://gw.example.org"
 
@@ -151,3 +156,43 @@ async def test_public_resolver_refuses_local_names() -> None:
             await resolver.resolve("localhost", 80)
     finally:
         await resolver.close()
+
+
+@pytest.mark.parametrize(
+    ("url", "refused"),
+    [
+        ("http://2130706433/", True),  # 127.0.0.1 as one decimal number
+        ("http://0x7f000001/", True),
+        ("http://0x7F.1/", True),
+        ("http://127.1/", True),
+        ("http://0177.0.0.1/", True),  # octal
+        ("http://0/", True),
+        ("http://10.1/", True),
+        ("http://3232235521/", True),  # 192.168.0.1
+        ("http://[::127.0.0.1]/", True),  # IPv4-compatible
+        ("http://[::ffff:10.0.0.1]/", True),  # IPv4-mapped
+        ("http://[64:ff9b::7f00:1]/", True),  # NAT64 of 127.0.0.1
+        ("http://[64:ff9b::a00:1]/", True),  # NAT64 of 10.0.0.1
+        ("http://[64:ff9b:1::808:808]/", True),  # local-use NAT64
+        ("http://[2002:7f00:1::]/", True),  # 6to4 of 127.0.0.1
+        ("http://[2002:c0a8:1::]/", True),  # 6to4 of 192.168.0.1
+        ("http://[2001:0:4136:e378:8000:63bf:f5ff:fffe]/", True),  # Teredo client 10.0.0.1
+        ("http://240.0.0.1/", True),  # reserved
+        ("http://255.255.255.255/", True),
+        ("http://[::]/", True),
+        ("http://[ff02::1]/", True),
+        ("http://134744072/", False),  # 8.8.8.8
+        ("http://0x08080808/", False),
+        ("http://8.8.8.8/", False),
+        ("http://[64:ff9b::808:808]/", False),  # NAT64 of 8.8.8.8
+        ("http://[2606:4700:4700::1111]/", False),
+        ("http://1.2.3.4.5/", False),  # not an address: a (bad) host name, resolved later
+        ("http://08.1/", False),  # not octal: a host name for inet_aton too
+        ("http://example.org/", False),
+    ],
+)
+def test_numeric_hosts_normalised_like_inet_aton(url: str, refused: bool) -> None:
+    assert (callback_url_problem(url) is not None) is refused, url
+    host = url.split("//", 1)[1].split("/", 1)[0].strip("[]")
+    if numeric_host(host) is not None:  # the resolver's check agrees with the create check
+        assert is_public(host) is not refused, host
