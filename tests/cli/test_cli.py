@@ -62,8 +62,8 @@ def test_every_command_has_help(run, command: list[str]) -> None:  # type: ignor
 
 
 def test_db_upgrade_is_repeatable(run) -> None:  # type: ignore[no-untyped-def]
-    assert "revision 0006" in run("db", "upgrade").output
-    assert "revision 0006" in run("db", "upgrade").output
+    assert "revision 0007" in run("db", "upgrade").output
+    assert "revision 0007" in run("db", "upgrade").output
 
 
 def test_tenant_lifecycle(run) -> None:  # type: ignore[no-untyped-def]
