@@ -147,8 +147,12 @@ class Deliverer:
                 except Exception:
                     log.exception("webhook delivery cycle failed")
                 pause = await self._pause()
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow the task's
+                # own cancellation when the event is set at the same moment (the loop would
+                # then never stop; seen as a hung shutdown)
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), pause)
+                    async with asyncio.timeout(pause):
+                        await self._wake.wait()
                 self._wake.clear()
         finally:
             await self.close()
