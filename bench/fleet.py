@@ -40,27 +40,10 @@ from bbbfleet.simulator import SimulatedFleet
 from bbbfleet.storage.records import NewMeeting
 from bbbfleet.storage.repository import Store
 from bench.manysims import backend_id
+from bench.processes import free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parent.parent
 POLL_INTERVAL = 10.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-async def _wait_for_port(port: int, seconds: float = 120) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            _reader, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.close()
-            return
-        except OSError:
-            await asyncio.sleep(0.2)
-    raise RuntimeError(f"nothing listens on {port}")
 
 
 async def poller_cpu(servers: int, meetings: int, cycles: int) -> dict[str, Any]:
@@ -104,7 +87,7 @@ async def poller_cpu(servers: int, meetings: int, cycles: int) -> dict[str, Any]
                         ),
                         lambda _inputs, sid=server.id: sid,
                     )
-            await _wait_for_port(port)
+            await wait_for_port(port, seconds=120)
             settings = Settings(
                 database_url=f"sqlite:///{tmp}/poller.sqlite3",
                 poll_interval=POLL_INTERVAL,

@@ -44,8 +44,7 @@ from bbbfleet.protocol.recordings import PlaybackFormat, PreviewImage, Recording
 from bbbfleet.storage.database import Database
 from bbbfleet.storage.recordings import RecordingEntry
 from bbbfleet.storage.repository import Store
-from bench.deployment import port_is_free
-from bench.processes import Children
+from bench.processes import Children, free_port
 
 SECRETS = {"alpha": "alpha-bench-secret-0123456789", "beta": "beta-bench-secret-0123456789"}
 COURSES = 1000
@@ -158,15 +157,6 @@ async def measure(base: str, requests: int) -> dict[str, tuple[float, float, int
             p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
             results[name] = (statistics.median(latencies), p99, shown)
     return results
-
-
-def free_port() -> int:
-    rng = random.Random()
-    for _ in range(100):
-        port = rng.randrange(20000, 60000)
-        if port_is_free(port):
-            return port
-    raise RuntimeError("no free port")
 
 
 def run_one(label: str, url: str, count: int, requests: int, work: Path) -> None:

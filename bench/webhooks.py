@@ -25,7 +25,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -46,30 +45,13 @@ from bbbfleet.protocol.webhooks import (
 )
 from bbbfleet.storage.models import hosted_meetings
 from bbbfleet.storage.repository import Store
+from bench.processes import free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def now_ms() -> int:
     return int(time.time() * 1000)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-async def _wait_for_port(port: int, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            _reader, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.close()
-            return
-        except OSError:
-            await asyncio.sleep(0.1)
-    raise RuntimeError(f"nothing listens on port {port}")
 
 
 class Counter:
@@ -173,7 +155,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         stderr=subprocess.DEVNULL,
     )
     try:
-        await _wait_for_port(gateway_port)
+        await wait_for_port(gateway_port)
         sent: dict[str, float] = {}
         requests = []
         for n in range(args.events):

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Row, case, delete, func, or_, select, update
 
 from bbbfleet.storage.database import Database
 from bbbfleet.storage.meetings import _one
-from bbbfleet.storage.models import hook_deliveries, hooks, meetings
+from bbbfleet.storage.models import hook_deliveries, hooks, meetings, tenants
 from bbbfleet.storage.records import Delivery, Hook, Meeting, NewDelivery
 
 # where an event goes: (tenant id, tenant meetingID, tenant-wide hooks allowed), None: dropped
@@ -107,30 +107,11 @@ class HookStore:
     ) -> tuple[Hook, bool]:
         """The new hook and True, or the tenant's existing hook for that callback URL and False
         (bbb-webhooks' duplicateWarning: one hook per callback URL, whatever its meetingID)."""
-
-        def transaction(conn: Connection) -> tuple[Hook, bool]:
-            existing = conn.execute(
-                select(hooks)
-                .where(hooks.c.tenant_id == tenant_id, hooks.c.callback_url == callback_url)
-                .order_by(hooks.c.id)
-                .limit(1)
-            ).first()
-            if existing is not None:
-                return _hook(existing), False
-            values = {
-                "hook_id": str(uuid.uuid4()),
-                "tenant_id": tenant_id,
-                "callback_url": callback_url,
-                "meeting_id": meeting_id,
-                "event_ids": ",".join(event_ids) if event_ids else None,
-                "raw": raw,
-                "created_ms": now_ms,
-            }
-            pk = conn.execute(hooks.insert().values(**values).returning(hooks.c.id)).scalar_one()
-            row = conn.execute(select(hooks).where(hooks.c.id == pk)).one()
-            return _hook(row), True
-
-        return await self.db.write(transaction)
+        created = await self.create_within_limit(
+            tenant_id, callback_url, meeting_id, event_ids, raw, now_ms, limit=None
+        )
+        assert created is not None  # only a limit refuses
+        return created
 
     async def list(
         self, tenant_id: int | None = None, meeting_id: str | None = None
@@ -376,13 +357,12 @@ class HookStore:
         event_ids: Sequence[str] | None,
         raw: bool,
         now_ms: int,
-        limit: int,
+        limit: int | None,
     ) -> tuple[Hook, bool] | None:
         """``create``, atomically with the tenant's hook limit: None when the tenant already
         has ``limit`` hooks (and none for that callback URL).  Concurrent creates of one tenant
         are serialised on its tenants row (PostgreSQL ``FOR UPDATE``; SQLite runs one write at
         a time), so neither the limit nor the one-hook-per-URL rule can be raced past."""
-        from bbbfleet.storage.models import tenants  # (kept local: appended to ease a merge)
 
         def transaction(conn: Connection) -> tuple[Hook, bool] | None:
             conn.execute(select(tenants.c.id).where(tenants.c.id == tenant_id).with_for_update())
@@ -394,11 +374,12 @@ class HookStore:
             ).first()
             if existing is not None:
                 return _hook(existing), False
-            count = conn.execute(
-                select(func.count()).select_from(hooks).where(hooks.c.tenant_id == tenant_id)
-            ).scalar_one()
-            if count >= limit:
-                return None
+            if limit is not None:
+                count = conn.execute(
+                    select(func.count()).select_from(hooks).where(hooks.c.tenant_id == tenant_id)
+                ).scalar_one()
+                if count >= limit:
+                    return None
             values = {
                 "hook_id": str(uuid.uuid4()),
                 "tenant_id": tenant_id,

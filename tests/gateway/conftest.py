@@ -7,6 +7,7 @@ import asyncio
 import socket
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import httpx
@@ -22,6 +23,9 @@ from bbbfleet.protocol.checksum import compute
 from bbbfleet.settings import Settings
 from bbbfleet.simulator import SimulatedFleet
 from bbbfleet.storage.repository import Store
+
+if TYPE_CHECKING:
+    from tests.gateway.receiver import Receiver
 
 ALPHA_SECRET = "alpha-secret-0123456789abcdef"
 BETA_SECRET = "beta-secret-0123456789abcdef"
@@ -185,3 +189,25 @@ async def gateway(database_url: str) -> AsyncIterator[Gateway]:
         yield gw
     finally:
         await stop_gateway(gw)
+
+
+@pytest.fixture
+async def gw(database_url: str, request: pytest.FixtureRequest) -> AsyncIterator[Gateway]:
+    """A gateway started with the test module's ``FAST`` settings (the webhook tests')."""
+    started = await start_gateway(database_url, **getattr(request.module, "FAST", {}))
+    try:
+        yield started
+    finally:
+        await stop_gateway(started)
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    """A real HTTP receiver on loopback for the gateway's callbacks."""
+    from tests.gateway.receiver import Receiver  # receiver.py imports this module
+
+    started = await Receiver().start()
+    try:
+        yield started
+    finally:
+        await started.stop()

@@ -19,6 +19,14 @@ from bbbfleet.protocol.webhooks import (
 from tests.gateway.conftest import ALPHA_SECRET, BETA_SECRET, Gateway
 
 SECRETS = {"alpha": ALPHA_SECRET, "beta": BETA_SECRET}
+# Settings for gateways in webhook tests: loopback receivers allowed, retries and polls fast,
+# the registrar out of the way.
+FAST_WEBHOOKS: dict[str, Any] = {
+    "webhook_allow_private_targets": True,
+    "webhook_retry_intervals": [50, 100, 200],
+    "webhook_poll_interval": 0.05,
+    "webhook_register_interval": 3600,
+}
 HOOK_ID = re.compile(r"<hookID>([0-9a-f-]{36})</hookID>")
 
 

@@ -11,42 +11,19 @@ import dataclasses
 import json
 import re
 import time
-from collections.abc import AsyncIterator
 from html import unescape
 
 import jwt
 import pytest
 
 from bbbfleet.gateway.callbacks import RelayTarget, original_callback_url, relay_url
-from tests.gateway.conftest import ALPHA_SECRET, Gateway, q, start_gateway, stop_gateway
+from tests.gateway.conftest import ALPHA_SECRET, Gateway, q
+from tests.gateway.hooks_helpers import FAST_WEBHOOKS
 from tests.gateway.receiver import Receiver
 
 pytestmark = pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
 
-FAST = {
-    "webhook_allow_private_targets": True,
-    "webhook_retry_intervals": [50, 100, 200],
-    "webhook_poll_interval": 0.05,
-    "webhook_register_interval": 3600,
-}
-
-
-@pytest.fixture
-async def gw(database_url: str) -> AsyncIterator[Gateway]:
-    gateway = await start_gateway(database_url, **FAST)
-    try:
-        yield gateway
-    finally:
-        await stop_gateway(gateway)
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    rec = await Receiver().start()
-    try:
-        yield rec
-    finally:
-        await rec.stop()
+FAST = FAST_WEBHOOKS  # the `gw` fixture (conftest) starts gateways with these
 
 
 async def create(gw: Gateway, receiver: Receiver, meeting_id: str = "room-1") -> dict[str, str]:

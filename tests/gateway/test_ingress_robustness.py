@@ -5,41 +5,18 @@ a traceback leaks internals)."""
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator
 from urllib.parse import quote
 
 import pytest
 
-from tests.gateway.conftest import Gateway, start_gateway, stop_gateway
+from tests.gateway.conftest import Gateway
+from tests.gateway.hooks_helpers import FAST_WEBHOOKS
 from tests.gateway.receiver import Receiver
 from tests.gateway.test_callback_relays import create
 
 pytestmark = pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
 
-FAST = {
-    "webhook_allow_private_targets": True,
-    "webhook_retry_intervals": [50, 100, 200],
-    "webhook_poll_interval": 0.05,
-    "webhook_register_interval": 3600,
-}
-
-
-@pytest.fixture
-async def gw(database_url: str) -> AsyncIterator[Gateway]:
-    gateway = await start_gateway(database_url, **FAST)
-    try:
-        yield gateway
-    finally:
-        await stop_gateway(gateway)
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    rec = await Receiver().start()
-    try:
-        yield rec
-    finally:
-        await rec.stop()
+FAST = FAST_WEBHOOKS  # the `gw` fixture (conftest) starts gateways with these
 
 
 async def test_non_ascii_tokens_are_bad_tokens(gw: Gateway, receiver: Receiver) -> None:

@@ -9,7 +9,6 @@ import hashlib
 import itertools
 import json
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -32,6 +31,7 @@ from tests.gateway.conftest import (
     stop_gateway,
 )
 from tests.gateway.hooks_helpers import (
+    FAST_WEBHOOKS,
     create_hook,
     hooks,
     hooks_url,
@@ -42,31 +42,7 @@ from tests.gateway.hooks_helpers import (
 )
 from tests.gateway.receiver import Receiver
 
-FAST = {
-    "webhook_allow_private_targets": True,
-    "webhook_retry_intervals": [50, 100, 200],
-    "webhook_poll_interval": 0.05,
-    "webhook_register_interval": 3600,
-    "webhook_timeout": 1.0,
-}
-
-
-@pytest.fixture
-async def gw(database_url: str) -> AsyncIterator[Gateway]:
-    gateway = await start_gateway(database_url, **FAST)
-    try:
-        yield gateway
-    finally:
-        await stop_gateway(gateway)
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    rec = await Receiver().start()
-    try:
-        yield rec
-    finally:
-        await rec.stop()
+FAST = {**FAST_WEBHOOKS, "webhook_timeout": 1.0}  # for the `gw` fixture (conftest)
 
 
 # --- the hooks API ------------------------------------------------------------------------------
