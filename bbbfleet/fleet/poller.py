@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import text
@@ -98,6 +98,23 @@ class Leadership:
             with contextlib.suppress(Exception):
                 await connection.close()
 
+    async def run_periodically(
+        self, cycle: Callable[[], Awaitable[object]], interval_seconds: float, what: str
+    ) -> None:
+        """Run ``cycle`` every ``interval_seconds`` while this process leads (a gateway
+        lifespan task): a failed cycle is logged and the next one comes; the lock is given
+        back when the task is cancelled."""
+        try:
+            while True:
+                try:
+                    if await self.acquire():
+                        await cycle()
+                except Exception:
+                    log.exception("%s failed", what)
+                await asyncio.sleep(interval_seconds)
+        finally:
+            await self.release()
+
 
 def parse_attendance(blocks: list[str]) -> dict[str, int]:
     return {
@@ -129,16 +146,9 @@ class Poller:
 
     async def run(self) -> None:
         """Poll forever (the gateway's lifespan runs this as a task)."""
-        try:
-            while True:
-                try:
-                    if await self.leadership.acquire():
-                        await self.poll_once()
-                except Exception:
-                    log.exception("poll cycle failed")
-                await asyncio.sleep(self.settings.poll_interval)
-        finally:
-            await self.leadership.release()
+        await self.leadership.run_periodically(
+            self.poll_once, self.settings.poll_interval, "poll cycle"
+        )
 
     async def poll_once(self) -> PollReport:
         servers = await self.store.servers.list()

@@ -502,16 +502,9 @@ class HooksService:
     async def run_registrar(self) -> None:
         """Check every backend's hook now and every ``webhook_register_interval`` (one process
         at a time with PostgreSQL)."""
-        try:
-            while True:
-                try:
-                    if await self.leadership.acquire():
-                        await self.register_all()
-                except Exception:
-                    log.exception("webhook registration failed")
-                await asyncio.sleep(self.settings.webhook_register_interval)
-        finally:
-            await self.leadership.release()
+        await self.leadership.run_periodically(
+            self.register_all, self.settings.webhook_register_interval, "webhook registration"
+        )
 
 
 _BREAKOUT_ID = re.compile(r"([0-9a-f]{40})-([0-9]{1,20})")

@@ -238,16 +238,9 @@ class RecordingWorker:
         self.leadership = Leadership(importer.store.db, WORKER_LOCK)
 
     async def run(self) -> None:
-        try:
-            while True:
-                try:
-                    if await self.leadership.acquire():
-                        await self.run_once()
-                except Exception:
-                    log.exception("recording worker round failed")
-                await asyncio.sleep(self.settings.recording_worker_interval)
-        finally:
-            await self.leadership.release()
+        await self.leadership.run_periodically(
+            self.run_once, self.settings.recording_worker_interval, "recording worker round"
+        )
 
     async def run_once(self) -> list[Outcome]:
         outcomes = await self.importer.run_due()

@@ -20,7 +20,6 @@ the tenant sees ``h-<sha256>`` as the recording's meetingID (its recordID still 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import re
 from collections.abc import Callable, Sequence
@@ -302,15 +301,11 @@ class RecordingIndex:
 
     async def run(self) -> None:
         """Index forever (the gateway's lifespan runs this as a task)."""
-        try:
-            while True:
-                try:
-                    if await self.leadership.acquire():
-                        await self.poll_once()
-                        await self.keep_statistics()
-                except Exception:
-                    log.exception("recording index cycle failed")
-                await asyncio.sleep(self.settings.recordings_poll_interval)
-        finally:
-            with contextlib.suppress(Exception):
-                await self.leadership.release()
+
+        async def cycle() -> None:
+            await self.poll_once()
+            await self.keep_statistics()
+
+        await self.leadership.run_periodically(
+            cycle, self.settings.recordings_poll_interval, "recording index cycle"
+        )
