@@ -222,3 +222,17 @@ def test_relay_answers_per_kind() -> None:
         assert relay_delivered(kind, 401)
         for status in (408, 429, 500, 502):
             assert not relay_delivered(kind, status)
+
+
+async def test_cancelling_the_loop_stops_it_even_when_woken_at_that_moment(
+    store: Store, database_url: str
+) -> None:
+    """The gateway's shutdown cancels the delivery loop; a wake-up in the same instant must not
+    swallow that cancellation (Python 3.11's wait_for did, and the shutdown hung)."""
+    d = deliverer(store, database_url, webhook_poll_interval=30)
+    task = asyncio.create_task(d.run())
+    await asyncio.sleep(0.2)  # the loop now waits for a wake-up
+    d.wake()
+    task.cancel()
+    done, _ = await asyncio.wait([task], timeout=3)
+    assert task in done and task.cancelled()
