@@ -311,41 +311,31 @@ class HookStore:
         Returns what was dropped: ("hook", hook pk, count) and ("relays", tenant id, count)."""
         d = hook_deliveries
 
+        def drop_oldest(
+            conn: Connection, kind: str, group: Any, queued: Any, cap: int
+        ) -> builtins.list[tuple[str, int, int]]:
+            """Per ``group`` value over the ``queued`` rows: delete the oldest beyond ``cap``."""
+            overfull = conn.execute(
+                select(group, func.count()).where(queued).group_by(group).having(func.count() > cap)
+            ).all()
+            for key, count in overfull:
+                oldest = (
+                    select(d.c.id)
+                    .where(queued, group == key)
+                    .order_by(d.c.id)
+                    .limit(count - cap)
+                    .scalar_subquery()
+                )
+                conn.execute(delete(d).where(d.c.id.in_(oldest)))
+            return [(kind, int(key), count - cap) for key, count in overfull]
+
         def transaction(conn: Connection) -> builtins.list[tuple[str, int, int]]:
-            dropped: builtins.list[tuple[str, int, int]] = []
-            overfull = conn.execute(
-                select(d.c.hook_id, func.count())
-                .where(d.c.hook_id.is_not(None))
-                .group_by(d.c.hook_id)
-                .having(func.count() > max_per_hook)
-            ).all()
-            for hook_pk, count in overfull:
-                oldest = (
-                    select(d.c.id)
-                    .where(d.c.hook_id == hook_pk)
-                    .order_by(d.c.id)
-                    .limit(count - max_per_hook)
-                    .scalar_subquery()
-                )
-                conn.execute(delete(d).where(d.c.id.in_(oldest)))
-                dropped.append(("hook", int(hook_pk), count - max_per_hook))
-            overfull = conn.execute(
-                select(d.c.tenant_id, func.count())
-                .where(d.c.hook_id.is_(None))
-                .group_by(d.c.tenant_id)
-                .having(func.count() > max_relays_per_tenant)
-            ).all()
-            for tenant, count in overfull:
-                oldest = (
-                    select(d.c.id)
-                    .where(d.c.hook_id.is_(None), d.c.tenant_id == tenant)
-                    .order_by(d.c.id)
-                    .limit(count - max_relays_per_tenant)
-                    .scalar_subquery()
-                )
-                conn.execute(delete(d).where(d.c.id.in_(oldest)))
-                dropped.append(("relays", int(tenant), count - max_relays_per_tenant))
-            return dropped
+            return [
+                *drop_oldest(conn, "hook", d.c.hook_id, d.c.hook_id.is_not(None), max_per_hook),
+                *drop_oldest(
+                    conn, "relays", d.c.tenant_id, d.c.hook_id.is_(None), max_relays_per_tenant
+                ),
+            ]
 
         return await self.db.write(transaction)
 
